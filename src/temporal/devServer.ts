@@ -1,0 +1,103 @@
+import { createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NPP_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes.ts';
+import { type CliLog, resolveTemporalCli } from './temporalCli.ts';
+
+/** A Temporal server the product, the tests or the benchmarks can talk to. */
+export interface TemporalServer {
+  /** host:port of the frontend gRPC API. */
+  address: string;
+  namespace: string;
+  /** Temporal UI, when this process started the server with its UI. */
+  uiUrl?: string;
+  /** Whether this process owns the server (and `stop` shuts it down). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  /** SQLite file that keeps workflows across restarts; in memory when unset. */
+  dbFilename?: string;
+  /** Serve Temporal UI on a free loopback port. */
+  ui?: boolean;
+  log?: CliLog;
+}
+
+/** A free TCP port on loopback, chosen by the kernel. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts `temporal server start-dev` on free loopback ports with the project's search attributes,
+ * and waits until it answers (the SDK connects before it returns).
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<TemporalServer> {
+  const executable = resolveTemporalCli(process.env, options.log);
+  const uiPort = options.ui ? await freePort() : undefined;
+  const httpPort = await freePort();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable,
+      ip: '127.0.0.1',
+      namespace: 'default',
+      ...(uiPort ? { ui: true, uiPort } : {}),
+      ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
+      searchAttributes: NPP_SEARCH_ATTRIBUTES,
+      extraArgs: ['--http-port', String(httpPort), '--log-level', 'error'],
+    },
+  });
+  return {
+    address: env.address,
+    namespace: 'default',
+    ...(uiPort ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
+    owned: true,
+    stop: () => env.teardown(),
+  };
+}
+
+/**
+ * Registers the project's search attributes on an existing server. Registering is idempotent:
+ * attributes that already exist with the same type are left alone.
+ */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = NPP_SEARCH_ATTRIBUTES.filter((key) => !(key.name in customAttributes));
+  if (missing.length === 0) return;
+  const { IndexedValueType } = proto.temporal.api.enums.v1;
+  const indexedType = (type: string) =>
+    type === 'KEYWORD_LIST' ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, indexedType(key.type)])),
+    });
+  } catch (error) {
+    // Another process may have registered them between our list and add.
+    if (!/already exists/i.test(String((error as Error).message))) throw error;
+  }
+}
+
+/** Uses TEMPORAL_ADDRESS when it is set (registering the attributes there), else starts a dev server. */
+export async function connectOrStartTemporal(options: DevServerOptions = {}): Promise<TemporalServer> {
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address) return startDevServer(options);
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const connection = await Connection.connect({ address });
+  try {
+    await registerSearchAttributes(connection, namespace);
+  } finally {
+    await connection.close();
+  }
+  return { address, namespace, owned: false, stop: async () => {} };
+}

@@ -1,0 +1,10 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+// Custom search attributes operators filter on in Temporal UI. They never hold a caller's or
+// callee's phone number: the virtual number belongs to the platform, not to a person.
+export const NppBindId = defineSearchAttributeKey('NppBindId', SearchAttributeType.KEYWORD);
+export const NppVirtualNum = defineSearchAttributeKey('NppVirtualNum', SearchAttributeType.KEYWORD);
+export const NppSessionStatus = defineSearchAttributeKey('NppSessionStatus', SearchAttributeType.KEYWORD);
+export const NppCallId = defineSearchAttributeKey('NppCallId', SearchAttributeType.KEYWORD_LIST);
+
+export const NPP_SEARCH_ATTRIBUTES = [NppBindId, NppVirtualNum, NppSessionStatus, NppCallId];

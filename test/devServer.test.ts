@@ -1,0 +1,57 @@
+import { Connection } from '@temporalio/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { registerSearchAttributes, startDevServer } from '../src/temporal/devServer.ts';
+import { resolveTemporalCli } from '../src/temporal/temporalCli.ts';
+
+describe('Temporal CLI resolution', () => {
+  const quiet = () => {};
+
+  it('prefers TEMPORAL_CLI_PATH and rejects one that is not executable', () => {
+    expect(resolveTemporalCli({ TEMPORAL_CLI_PATH: '/bin/true', PATH: '' }, quiet)).toEqual({
+      type: 'existing-path',
+      path: '/bin/true',
+    });
+    expect(() => resolveTemporalCli({ TEMPORAL_CLI_PATH: '/nonexistent/temporal', PATH: '' }, quiet)).toThrow(
+      /TEMPORAL_CLI_PATH=\/nonexistent\/temporal is not an executable/,
+    );
+  });
+
+  it('falls back to the SDK download when there is no binary, no cache and no Go', () => {
+    const env = { PATH: '/nonexistent', NPP_TEMPORAL_CACHE: '/nonexistent/cache' };
+    expect(resolveTemporalCli(env, quiet)).toEqual({ type: 'cached-download' });
+  });
+});
+
+describe('dev-server launcher', () => {
+  const saved = process.env.TEMPORAL_CLI_PATH;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TEMPORAL_CLI_PATH;
+    else process.env.TEMPORAL_CLI_PATH = saved;
+  });
+
+  it('fails loudly when the server cannot start', async () => {
+    process.env.TEMPORAL_CLI_PATH = '/bin/false';
+    await expect(startDevServer()).rejects.toThrow();
+  });
+
+  it('serves the UI, registers search attributes idempotently, and stops: calls then fail', async () => {
+    const server = await startDevServer({ ui: true });
+    const connection = await Connection.connect({ address: server.address, connectTimeout: '5s' });
+    try {
+      const ui = await fetch(server.uiUrl ?? 'missing ui url');
+      expect(ui.status).toBe(200);
+      await registerSearchAttributes(connection, 'default'); // already there: no error
+      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      expect(customAttributes).toMatchObject({ NppBindId: 2, NppCallId: 7 });
+
+      await server.stop();
+      await expect(
+        connection.withDeadline(Date.now() + 3000, () =>
+          connection.workflowService.getSystemInfo({}),
+        ),
+      ).rejects.toThrow();
+    } finally {
+      await connection.close();
+    }
+  });
+});
