@@ -46,9 +46,7 @@ describe('dev-server launcher', () => {
 
       await server.stop();
       await expect(
-        connection.withDeadline(Date.now() + 3000, () =>
-          connection.workflowService.getSystemInfo({}),
-        ),
+        connection.withDeadline(Date.now() + 3000, () => connection.workflowService.getSystemInfo({})),
       ).rejects.toThrow();
     } finally {
       await connection.close();

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { collectGreetings, greetingsQuery, greetSignal } from './fixtures/harnessWorkflows.ts';
 import { connectClient, withWorker } from './helpers/temporal.ts';
 
-describe('the run\'s Temporal dev server', () => {
+describe("the run's Temporal dev server", () => {
   it('runs a workflow that takes signals, answers a query and completes', async () => {
     await withWorker({}, async ({ client, taskQueue }) => {
       const handle = await client.workflow.start(collectGreetings, {
@@ -20,10 +20,12 @@ describe('the run\'s Temporal dev server', () => {
     });
   });
 
-  it('has the project\'s custom search attributes registered', async () => {
+  it("has the project's custom search attributes registered", async () => {
     const client = await connectClient();
     try {
-      const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      const { customAttributes } = await client.connection.operatorService.listSearchAttributes({
+        namespace: 'default',
+      });
       expect(Object.keys(customAttributes)).toEqual(
         expect.arrayContaining(['NppBindId', 'NppVirtualNum', 'NppSessionStatus', 'NppCallId']),
       );

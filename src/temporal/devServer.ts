@@ -33,7 +33,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -76,7 +78,9 @@ export async function registerSearchAttributes(connection: Connection, namespace
   if (missing.length === 0) return;
   const { IndexedValueType } = proto.temporal.api.enums.v1;
   const indexedType = (type: string) =>
-    type === 'KEYWORD_LIST' ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    type === 'KEYWORD_LIST'
+      ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST
+      : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,

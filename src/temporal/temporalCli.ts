@@ -45,7 +45,10 @@ function goIsPresent(env: NodeJS.ProcessEnv): boolean {
  * by an earlier run, a fresh `go install` into the cache (minutes and gigabytes the first time),
  * and finally the SDK's own download for machines that can reach temporal.download.
  */
-export function resolveTemporalCli(env: NodeJS.ProcessEnv = process.env, log: CliLog = defaultLog): TemporalCliExecutable {
+export function resolveTemporalCli(
+  env: NodeJS.ProcessEnv = process.env,
+  log: CliLog = defaultLog,
+): TemporalCliExecutable {
   const explicit = env.TEMPORAL_CLI_PATH;
   if (explicit) {
     if (!isExecutable(explicit)) throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not an executable file`);
