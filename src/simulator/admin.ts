@@ -1,0 +1,156 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  type DriverContext,
+  type Outcome,
+  OUTCOMES,
+  type ProgressInput,
+  progressCallback,
+  simulateSessionCall,
+} from './calls.ts';
+import type { Delivery, DeliveryOptions } from './delivery.ts';
+import { AdminFailure, BusinessFailure } from './failures.ts';
+import { type Faults, parseFaultRule } from './faults.ts';
+import { CALLBACK_STAGES, type CallbackStage } from './model.ts';
+import { isPhone } from './params.ts';
+import { toneWav } from './wav.ts';
+
+/** The test-only admin surface under /_sim: JSON, no authentication. */
+
+export interface AdminOptions {
+  ctx: DriverContext;
+  faults: Faults;
+  delivery: Delivery;
+  reset: () => void;
+}
+
+type Body = Record<string, unknown>;
+const MAX_DURATION_SECONDS = 24 * 3600;
+
+export async function adminPlugin(app: FastifyInstance, options: AdminOptions): Promise<void> {
+  const { ctx, faults, delivery } = options;
+
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof AdminFailure) return reply.code(error.status).send({ error: error.message });
+    if (error instanceof BusinessFailure) return reply.code(404).send({ error: error.message });
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    return reply.code(status).send({ error: error instanceof Error ? error.message : String(error) });
+  });
+
+  app.post('/_sim/calls', async (request) => {
+    const b = body(request.body);
+    if (typeof b.virtualNum !== 'string') throw new AdminFailure(400, 'virtualNum must be a string');
+    if (typeof b.caller !== 'string' || !isPhone(b.caller)) throw new AdminFailure(400, 'caller must be a 0086 number');
+    const result = simulateSessionCall(ctx, {
+      virtualNum: b.virtualNum,
+      caller: b.caller,
+      outcome: outcome(b.outcome, 'outcome') ?? 'answered',
+      durationSeconds: duration(b.durationSeconds),
+    });
+    if (b.wait === true) await delivery.idle();
+    return result;
+  });
+
+  app.post<{ Params: { callId: string } }>('/_sim/callbacks/:callId/progress', async (request) => {
+    const b = body(request.body);
+    if (b.until !== undefined && !CALLBACK_STAGES.includes(b.until as CallbackStage)) {
+      throw new AdminFailure(400, `until must be one of ${CALLBACK_STAGES.join(', ')}`);
+    }
+    if (b.key !== undefined && typeof b.key !== 'string') throw new AdminFailure(400, 'key must be a string');
+    const input: ProgressInput = {
+      until: (b.until as CallbackStage | undefined) ?? 'ended',
+      callerOutcome: outcome(b.callerOutcome, 'callerOutcome') ?? 'answered',
+      calleeOutcome: outcome(b.calleeOutcome, 'calleeOutcome') ?? 'answered',
+      durationSeconds: duration(b.durationSeconds),
+    };
+    if (typeof b.key === 'string') input.key = b.key;
+    const result = progressCallback(ctx, request.params.callId, input);
+    if (b.wait === true) await delivery.idle();
+    return result;
+  });
+
+  app.get<{ Params: { file: string } }>('/_sim/recordings/:file', async (request, reply) => {
+    const callId = request.params.file.replace(/\.wav$/, '');
+    if (!request.params.file.endsWith('.wav') || !ctx.state.recordings.has(callId)) {
+      throw new AdminFailure(404, 'no such recording');
+    }
+    return reply.type('audio/wav').send(toneWav(callId));
+  });
+
+  app.get('/_sim/bindings', async () =>
+    ctx.state.activeBindings().map((b) => ({
+      BindId: b.bindId,
+      VirtualNum: b.virtualNum,
+      RefNum: b.refNum,
+      mode: b.mode,
+      Src: b.src ?? null,
+      Dst: b.dst,
+      AccreditList: b.accreditList,
+      BizId: b.bizId ?? null,
+      Record: b.record,
+      StatusFlag: b.statusFlag,
+      expiresAt: Math.floor(b.expiresAt / 1000),
+    })),
+  );
+
+  app.get('/_sim/cdrs', async () => ({ session: ctx.state.sessionCdrs, callback: ctx.state.callbackCdrs }));
+
+  app.get<{ Querystring: { wait?: string } }>('/_sim/deliveries', async (request) => {
+    if (request.query.wait !== undefined) await delivery.idle();
+    return delivery.log();
+  });
+
+  app.get('/_sim/delivery', async () => delivery.settings);
+  app.post('/_sim/delivery', async (request) => delivery.configure(deliveryPatch(body(request.body))));
+
+  app.get('/_sim/faults', async () => faults.list());
+  app.post('/_sim/faults', async (request) => {
+    faults.add(parseFaultRule(request.body));
+    return faults.list();
+  });
+  app.delete('/_sim/faults', async () => {
+    faults.clear();
+    return [];
+  });
+
+  app.post('/_sim/reset', async () => {
+    options.reset();
+    return { ok: true };
+  });
+}
+
+function body(value: unknown): Body {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new AdminFailure(400, 'body must be a JSON object');
+  return value as Body;
+}
+
+function outcome(value: unknown, name: string): Outcome | undefined {
+  if (value === undefined) return undefined;
+  if (!OUTCOMES.includes(value as Outcome)) throw new AdminFailure(400, `${name} must be one of ${OUTCOMES.join(', ')}`);
+  return value as Outcome;
+}
+
+function duration(value: unknown): number {
+  if (value === undefined) return 60;
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > MAX_DURATION_SECONDS) {
+    throw new AdminFailure(400, `durationSeconds must be an integer within 0..${MAX_DURATION_SECONDS}`);
+  }
+  return value as number;
+}
+
+function deliveryPatch(b: Body): Partial<DeliveryOptions> {
+  const patch: Partial<DeliveryOptions> = {};
+  for (const key of ['maxAttempts', 'baseDelayMs', 'timeoutMs'] as const) {
+    const value = b[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new AdminFailure(400, `${key} must be a number ≥ 0`);
+    patch[key] = value;
+  }
+  for (const key of ['duplicate', 'reorder', 'drop'] as const) {
+    const value = b[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw new AdminFailure(400, `${key} must be a boolean`);
+    patch[key] = value;
+  }
+  return patch;
+}

@@ -1,0 +1,160 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+
+/*
+ * Webhook delivery as a platform does it: POST JSON, retry with exponential backoff on a non-2xx
+ * answer or a connection failure, give up after maxAttempts. Events of one call go out one after
+ * another (each waits for the previous one's retries) so ordering is meaningful; `reorder`,
+ * `duplicate` and `drop` break that on purpose for webhook robustness tests.
+ */
+
+export type EventKind = 'status' | 'hangup' | 'record' | 'keypress';
+
+export interface CallbackEvent {
+  kind: EventKind;
+  url: string;
+  payload: { callId: string } & Record<string, string>;
+}
+
+export interface DeliveryOptions {
+  maxAttempts: number;
+  baseDelayMs: number;
+  /** Each event is sent twice. */
+  duplicate: boolean;
+  /** A batch of a call's events is sent in reverse order. */
+  reorder: boolean;
+  /** Nothing is sent for calls made while set (logged as status "dropped"). */
+  drop: boolean;
+  /** Per attempt, for headers and body. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_DELIVERY: DeliveryOptions = {
+  maxAttempts: 6,
+  baseDelayMs: 1000,
+  duplicate: false,
+  reorder: false,
+  drop: false,
+  timeoutMs: 5000,
+};
+
+export interface DeliveryLogEntry {
+  url: string;
+  kind: EventKind;
+  callId: string;
+  attempt: number;
+  /** HTTP status, or "error" (no answer) or "dropped". */
+  status: number | 'error' | 'dropped';
+  error?: string;
+  /** Unix milliseconds, wall clock. */
+  at: number;
+}
+
+const MAX_LOG = 10_000;
+const MAX_ATTEMPTS_CAP = 20;
+
+export class Delivery {
+  private options: DeliveryOptions;
+  private readonly defaults: DeliveryOptions;
+  private readonly entries: DeliveryLogEntry[] = [];
+  private readonly chains = new Map<string, Promise<void>>();
+  private abort = new AbortController();
+
+  constructor(defaults: DeliveryOptions) {
+    this.defaults = defaults;
+    this.options = { ...defaults };
+  }
+
+  get settings(): DeliveryOptions {
+    return { ...this.options };
+  }
+
+  configure(patch: Partial<DeliveryOptions>): DeliveryOptions {
+    this.options = { ...this.options, ...patch };
+    this.options.maxAttempts = Math.min(Math.max(1, Math.trunc(this.options.maxAttempts)), MAX_ATTEMPTS_CAP);
+    this.options.baseDelayMs = Math.max(0, this.options.baseDelayMs);
+    return this.settings;
+  }
+
+  log(): DeliveryLogEntry[] {
+    return [...this.entries];
+  }
+
+  /** Queues a batch of one call's events behind the call's earlier batches. */
+  send(callId: string, events: CallbackEvent[]): void {
+    if (events.length === 0) return;
+    const options = this.settings;
+    if (options.drop) {
+      for (const e of events) this.record({ url: e.url, kind: e.kind, callId, attempt: 0, status: 'dropped' });
+      return;
+    }
+    const ordered = options.reorder ? [...events].reverse() : events;
+    const batch = options.duplicate ? ordered.flatMap((e) => [e, e]) : ordered;
+    const { signal } = this.abort;
+    const previous = this.chains.get(callId) ?? Promise.resolve();
+    const chain = previous.then(async () => {
+      for (const event of batch) {
+        if (signal.aborted) return;
+        await this.deliver(event, options, signal);
+      }
+    });
+    this.chains.set(callId, chain);
+    void chain.finally(() => {
+      if (this.chains.get(callId) === chain) this.chains.delete(callId);
+    });
+  }
+
+  /** Resolves once every queued event is delivered or given up. */
+  async idle(): Promise<void> {
+    // New batches may be queued while we wait; a bound keeps a busy simulator from stalling us forever.
+    for (let round = 0; round < 100 && this.chains.size > 0; round++) {
+      await Promise.allSettled([...this.chains.values()]);
+    }
+  }
+
+  /** Abandons pending deliveries and retries; with `clearLog` also forgets the log and options. */
+  reset(clearLog: boolean): void {
+    this.abort.abort();
+    this.abort = new AbortController();
+    this.chains.clear();
+    if (clearLog) {
+      this.entries.length = 0;
+      this.options = { ...this.defaults };
+    }
+  }
+
+  private async deliver(event: CallbackEvent, options: DeliveryOptions, signal: AbortSignal): Promise<void> {
+    const body = JSON.stringify(event.payload);
+    for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+      const base = { url: event.url, kind: event.kind, callId: event.payload.callId, attempt };
+      try {
+        const res = await request(event.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
+          signal,
+        });
+        await res.body.dump();
+        this.record({ ...base, status: res.statusCode });
+        if (res.statusCode >= 200 && res.statusCode < 300) return;
+      } catch (error) {
+        if (signal.aborted) return;
+        this.record({ ...base, status: 'error', error: error instanceof Error ? error.message : String(error) });
+      }
+      if (attempt < options.maxAttempts) {
+        try {
+          await sleep(options.baseDelayMs * 2 ** (attempt - 1), undefined, { signal });
+        } catch {
+          return;
+        }
+      }
+    }
+  }
+
+  private record(entry: Omit<DeliveryLogEntry, 'at'>): void {
+    this.entries.push({ ...entry, at: Date.now() });
+    if (this.entries.length > MAX_LOG) this.entries.shift();
+  }
+}

@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import type { CallBackCdr, CallBackPhoneCode, RreCallerHandle, VirturalNumCdr } from '../npp/models.ts';
+import { ApiFailure, BusinessFailure } from './failures.ts';
+
+/*
+ * The simulated platform state ("the model"), kept as the real NPP platform behaves as far as its
+ * documents tell:
+ * - A pool of virtual numbers. A binding holds one; the lowest free number is handed out first so
+ *   tests are deterministic. No free number → NoVirtualNumberAvailable.
+ * - AXB binding (Src given): the number belongs to this binding alone, RefNum is 1, and DelVirtualNum
+ *   releases it at once (RefLeftNum 0).
+ * - XB binding (no Src): the number is exclusive to its Dst. Binding the same Dst again returns the
+ *   same BindId and VirtualNum with RefNum one higher (N-1 scenario); its expiry becomes the later of
+ *   the two and AccreditList entries are added (at most 30). DelVirtualNum lowers RefNum and answers
+ *   RefLeftNum; at 0 the binding is gone and the number returns to the pool.
+ * - An XB binding with a non-empty AccreditList only accepts calls from those callers.
+ * - AssignVirtualNum naming a busy number → VirtualNumberInUse. BizId is unique among active
+ *   bindings (BizIdAlreadyUsed); for callback calls it is unique among all calls kept.
+ * - MaxAssignTime (seconds, default 24 h, at most 168 h) sets expiresAt. Expired bindings are swept
+ *   lazily before every read or write, so an injected clock is all a test needs.
+ * - Callback calls (CreateCallBack) move through stages; DeleteCallBack's CancelFlag n (1..4) refuses
+ *   to tear down once stage n has been reached, 0 always tears down. An ended call cannot be
+ *   cancelled.
+ * - Detail records of ended calls are kept (bounded) for Get400Cdr and DescribeCallBackCdr.
+ */
+
+export const DEFAULT_MAX_ASSIGN_SECONDS = 24 * 3600;
+export const MAX_ASSIGN_SECONDS = 168 * 3600;
+const MAX_ACCREDIT = 30;
+/** Records and finished calls kept; the oldest go first so memory stays bounded in long runs. */
+const MAX_KEPT = 10_000;
+
+export interface CallbackUrls {
+  status?: string;
+  hangup?: string;
+  record?: string;
+}
+
+export interface Binding {
+  bindId: string;
+  virtualNum: string;
+  mode: 'AXB' | 'XB';
+  src?: string;
+  dst: string;
+  accreditList: string[];
+  refNum: number;
+  bizId?: string;
+  record: boolean;
+  statusFlag: number;
+  urls: CallbackUrls;
+  /** Unix milliseconds of the simulator clock. */
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface BindInput {
+  dst: string;
+  src?: string;
+  accreditList: string[];
+  assignVirtualNum?: string;
+  record: boolean;
+  bizId?: string;
+  maxAssignSeconds: number;
+  statusFlag: number;
+  urls: CallbackUrls;
+}
+
+/** Stages of a callback call in order; the index is DescribeCallBackStatus' CallStatus (ended = 5). */
+export const CALLBACK_STAGES = [
+  'created',
+  'caller-ringing',
+  'caller-answered',
+  'callee-ringing',
+  'callee-answered',
+  'ended',
+] as const;
+export type CallbackStage = (typeof CALLBACK_STAGES)[number];
+
+/** Unix seconds of each moment of a call; 0 = not reached. */
+export interface CallbackTimes {
+  startSrcCallTime: number;
+  startSrcRingTime: number;
+  srcAcceptTime: number;
+  startDstCallTime: number;
+  startDstRingTime: number;
+  dstAcceptTime: number;
+  endCallTime: number;
+}
+
+export interface CallbackCall {
+  callId: string;
+  src: string;
+  dst: string;
+  srcDisplayNum: string;
+  dstDisplayNum: string;
+  record: boolean;
+  maxAllowMinutes: number;
+  statusFlag: number;
+  urls: CallbackUrls & { keyPress?: string };
+  bizId?: string;
+  orderId?: string;
+  preCallerHandle?: RreCallerHandle;
+  stage: CallbackStage;
+  /** Key presses that replayed the prompt; beyond RepeatTimes the platform hangs up. */
+  keyReplays: number;
+  times: CallbackTimes;
+  /** CallBackCdr.CallEndStatus, once ended. */
+  endStatus?: string;
+}
+
+export interface CdrFilter {
+  callId?: string;
+  src?: string;
+  /** Inclusive bounds in unix seconds on the call's start. */
+  start?: number;
+  end?: number;
+}
+
+/** The default pool: `count` numbers 008617000000001, 008617000000002, … */
+export function defaultPool(count = 20): string[] {
+  return Array.from({ length: count }, (_, i) => `0086${17_000_000_001 + i}`);
+}
+
+export const DEFAULT_DISPLAY_LIST: CallBackPhoneCode[] = [
+  { Nation: '0086', Phone: '075586013388' },
+  { Nation: '0086', Phone: '075586013399' },
+];
+
+const pushBounded = <T>(list: T[], item: T): void => {
+  list.push(item);
+  if (list.length > MAX_KEPT) list.shift();
+};
+
+export class SimState {
+  readonly pool: readonly string[];
+  readonly displayList: readonly CallBackPhoneCode[];
+  readonly bindings = new Map<string, Binding>();
+  readonly callbacks = new Map<string, CallbackCall>();
+  readonly sessionCdrs: VirturalNumCdr[] = [];
+  readonly callbackCdrs: CallBackCdr[] = [];
+  /** CallIds whose recording GET /_sim/recordings/<callId>.wav serves. */
+  readonly recordings = new Set<string>();
+  private readonly owner = new Map<string, string>();
+  private readonly now: () => number;
+  private displayCursor = 0;
+
+  constructor(pool: readonly string[], displayList: readonly CallBackPhoneCode[], now: () => number) {
+    this.pool = pool;
+    this.displayList = displayList;
+    this.now = now;
+  }
+
+  reset(): void {
+    this.bindings.clear();
+    this.owner.clear();
+    this.callbacks.clear();
+    this.sessionCdrs.length = 0;
+    this.callbackCdrs.length = 0;
+    this.recordings.clear();
+    this.displayCursor = 0;
+  }
+
+  /** Removes expired bindings and frees their numbers. */
+  sweep(): void {
+    const now = this.now();
+    for (const binding of this.bindings.values()) {
+      if (binding.expiresAt <= now) this.release(binding);
+    }
+  }
+
+  activeBindings(): Binding[] {
+    this.sweep();
+    return [...this.bindings.values()];
+  }
+
+  bind(input: BindInput): Binding {
+    this.sweep();
+    const now = this.now();
+    const expiresAt = now + input.maxAssignSeconds * 1000;
+    const existing = input.src === undefined ? this.xbBindingOf(input.dst) : undefined;
+    if (input.bizId !== undefined) {
+      for (const b of this.bindings.values()) {
+        if (b.bizId === input.bizId && b !== existing) throw new BusinessFailure('BizIdAlreadyUsed');
+      }
+    }
+    if (existing) {
+      if (input.assignVirtualNum !== undefined && input.assignVirtualNum !== existing.virtualNum) {
+        throw new BusinessFailure('VirtualNumberInUse', `Dst already holds ${existing.virtualNum} exclusively (XB).`);
+      }
+      existing.refNum += 1;
+      existing.expiresAt = Math.max(existing.expiresAt, expiresAt);
+      if (existing.accreditList.length > 0) {
+        const merged = new Set([...existing.accreditList, ...input.accreditList]);
+        existing.accreditList = [...merged].slice(0, MAX_ACCREDIT);
+      }
+      return existing;
+    }
+    const virtualNum = this.allocate(input.assignVirtualNum);
+    const binding: Binding = {
+      bindId: randomUUID().replaceAll('-', ''),
+      virtualNum,
+      mode: input.src === undefined ? 'XB' : 'AXB',
+      dst: input.dst,
+      accreditList: input.src === undefined ? input.accreditList.slice(0, MAX_ACCREDIT) : [],
+      refNum: 1,
+      record: input.record,
+      statusFlag: input.statusFlag,
+      urls: input.urls,
+      createdAt: now,
+      expiresAt,
+    };
+    if (input.src !== undefined) binding.src = input.src;
+    if (input.bizId !== undefined) binding.bizId = input.bizId;
+    this.bindings.set(binding.bindId, binding);
+    this.owner.set(virtualNum, binding.bindId);
+    return binding;
+  }
+
+  /** Drops one reference of a binding; answers the references left (0 = released). */
+  unbind(bindId: string, bizId?: string): number {
+    this.sweep();
+    const binding = this.bindings.get(bindId);
+    // A BizId that contradicts the binding's own names another binding, which does not exist here.
+    if (!binding || (bizId !== undefined && binding.bizId !== undefined && binding.bizId !== bizId)) {
+      throw new BusinessFailure('BindingNotFound');
+    }
+    binding.refNum -= 1;
+    if (binding.refNum <= 0) this.release(binding);
+    return Math.max(binding.refNum, 0);
+  }
+
+  bindingOfNumber(virtualNum: string): Binding | undefined {
+    this.sweep();
+    const bindId = this.owner.get(virtualNum);
+    return bindId === undefined ? undefined : this.bindings.get(bindId);
+  }
+
+  /** The next display number, round-robin over the caller display list. */
+  nextDisplayNum(): string {
+    const code = this.displayList[this.displayCursor++ % this.displayList.length];
+    return code ? `${code.Nation}${code.Phone}` : '';
+  }
+
+  addCallback(call: CallbackCall): void {
+    if (call.bizId !== undefined) {
+      for (const c of this.callbacks.values()) {
+        if (c.bizId === call.bizId) throw new BusinessFailure('BizIdAlreadyUsed');
+      }
+    }
+    this.callbacks.set(call.callId, call);
+    if (this.callbacks.size > MAX_KEPT) {
+      const oldest = this.callbacks.keys().next().value;
+      if (oldest !== undefined) this.callbacks.delete(oldest);
+    }
+  }
+
+  callback(callId: string): CallbackCall {
+    const call = this.callbacks.get(callId);
+    if (!call) throw new BusinessFailure('CallNotFound');
+    return call;
+  }
+
+  addSessionCdr(cdr: VirturalNumCdr): void {
+    pushBounded(this.sessionCdrs, cdr);
+  }
+
+  addCallbackCdr(cdr: CallBackCdr): void {
+    pushBounded(this.callbackCdrs, cdr);
+  }
+
+  querySessionCdrs(filter: CdrFilter): VirturalNumCdr[] {
+    return this.sessionCdrs.filter((c) => matches(filter, c.CallId, c.Src, Number(c.CallCenterAcceptTime)));
+  }
+
+  queryCallbackCdrs(filter: CdrFilter): CallBackCdr[] {
+    // A call cancelled before it started has no start time; its end stands in.
+    return this.callbackCdrs.filter((c) =>
+      matches(filter, c.CallId, c.Src, Number(c.StartSrcCallTime) || Number(c.EndCallTime)),
+    );
+  }
+
+  private xbBindingOf(dst: string): Binding | undefined {
+    for (const b of this.bindings.values()) if (b.mode === 'XB' && b.dst === dst) return b;
+    return undefined;
+  }
+
+  private allocate(assigned: string | undefined): string {
+    if (assigned !== undefined) {
+      if (!this.pool.includes(assigned)) {
+        throw new ApiFailure('InvalidParameterValue', 'AssignVirtualNum is not a number of this account.');
+      }
+      if (this.owner.has(assigned)) throw new BusinessFailure('VirtualNumberInUse');
+      return assigned;
+    }
+    const free = this.pool.find((n) => !this.owner.has(n));
+    if (free === undefined) throw new BusinessFailure('NoVirtualNumberAvailable');
+    return free;
+  }
+
+  private release(binding: Binding): void {
+    this.bindings.delete(binding.bindId);
+    this.owner.delete(binding.virtualNum);
+  }
+}
+
+function matches(filter: CdrFilter, callId: string, src: string, startedAt: number): boolean {
+  if (filter.callId !== undefined && filter.callId !== callId) return false;
+  if (filter.src !== undefined && filter.src !== src) return false;
+  if (filter.start !== undefined && startedAt < filter.start) return false;
+  if (filter.end !== undefined && startedAt > filter.end) return false;
+  return true;
+}
