@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import {
   type DriverContext,
-  type Outcome,
   OUTCOMES,
+  type Outcome,
   type ProgressInput,
   progressCallback,
   simulateSessionCall,
@@ -126,7 +126,8 @@ function body(value: unknown): Body {
 
 function outcome(value: unknown, name: string): Outcome | undefined {
   if (value === undefined) return undefined;
-  if (!OUTCOMES.includes(value as Outcome)) throw new AdminFailure(400, `${name} must be one of ${OUTCOMES.join(', ')}`);
+  if (!OUTCOMES.includes(value as Outcome))
+    throw new AdminFailure(400, `${name} must be one of ${OUTCOMES.join(', ')}`);
   return value as Outcome;
 }
 
@@ -143,7 +144,8 @@ function deliveryPatch(b: Body): Partial<DeliveryOptions> {
   for (const key of ['maxAttempts', 'baseDelayMs', 'timeoutMs'] as const) {
     const value = b[key];
     if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new AdminFailure(400, `${key} must be a number ≥ 0`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new AdminFailure(400, `${key} must be a number ≥ 0`);
     patch[key] = value;
   }
   for (const key of ['duplicate', 'reorder', 'drop'] as const) {

@@ -50,17 +50,25 @@ async function handle(options: ApiOptions, request: FastifyRequest, reply: Fasti
     const version = header(request, 'x-tc-version');
     if (!action) throw new ApiFailure('MissingParameter', 'The request is missing the X-TC-Action header.');
     if (!version) throw new ApiFailure('MissingParameter', 'The request is missing the X-TC-Version header.');
-    if (!header(request, 'x-tc-timestamp')) throw new ApiFailure('MissingParameter', 'The request is missing the X-TC-Timestamp header.');
+    if (!header(request, 'x-tc-timestamp'))
+      throw new ApiFailure('MissingParameter', 'The request is missing the X-TC-Timestamp header.');
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const contentType = header(request, 'content-type');
     verifyTc3(
-      { authorization: header(request, 'authorization'), timestamp: header(request, 'x-tc-timestamp'), host: header(request, 'host'), contentType, body },
+      {
+        authorization: header(request, 'authorization'),
+        timestamp: header(request, 'x-tc-timestamp'),
+        host: header(request, 'host'),
+        contentType,
+        body,
+      },
       options.secretId,
       options.secretKey,
       Math.floor(ctx.now() / 1000),
     );
     if (!isAction(action)) throw new ApiFailure('InvalidAction', `The action ${action} does not exist.`);
-    if (version !== NPP_API_VERSION) throw new ApiFailure('NoSuchVersion', `The API version ${version} does not exist.`);
+    if (version !== NPP_API_VERSION)
+      throw new ApiFailure('NoSuchVersion', `The API version ${version} does not exist.`);
     if (!/^application\/json\b/i.test(contentType ?? '')) {
       throw new ApiFailure('UnsupportedProtocol', 'TC3 requests must send Content-Type application/json.');
     }
@@ -74,11 +82,14 @@ async function handle(options: ApiOptions, request: FastifyRequest, reply: Fasti
       return reply;
     }
     if (fault?.kind === '5xx') return reply.code(503).type('text/plain').send('Service Unavailable');
-    if (fault?.kind === 'RequestLimitExceeded') throw new ApiFailure('RequestLimitExceeded', 'Your request rate exceeds the limit.');
+    if (fault?.kind === 'RequestLimitExceeded')
+      throw new ApiFailure('RequestLimitExceeded', 'Your request rate exceeds the limit.');
     if (fault?.kind === 'InternalError') throw new ApiFailure('InternalError', 'An internal error occurred.');
     if (fault?.kind === 'business') {
       const code = fault.errorCode ?? BUSINESS_ERROR_CODES.InternalPlatformError.code;
-      return reply.send({ Response: { ErrorCode: code, Msg: `Injected business error ${code}.`, RequestId: requestId } });
+      return reply.send({
+        Response: { ErrorCode: code, Msg: `Injected business error ${code}.`, RequestId: requestId },
+      });
     }
     return reply.send({ Response: { ...runAction(ctx, action, params), RequestId: requestId } });
   } catch (error) {

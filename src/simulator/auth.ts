@@ -26,14 +26,20 @@ export function verifyTc3(req: SignedRequest, secretId: string, secretKey: strin
   }
   const credential = parseTc3Authorization(req.authorization);
   if (!credential) {
-    throw new ApiFailure('AuthFailure.InvalidAuthorization', 'The Authorization header is not a TC3-HMAC-SHA256 header.');
+    throw new ApiFailure(
+      'AuthFailure.InvalidAuthorization',
+      'The Authorization header is not a TC3-HMAC-SHA256 header.',
+    );
   }
   const timestamp = Number(req.timestamp);
   if (!Number.isSafeInteger(timestamp)) {
     throw new ApiFailure('InvalidParameterValue', 'X-TC-Timestamp must be unix seconds.');
   }
   if (Math.abs(nowSeconds - timestamp) > SIGNATURE_WINDOW_SECONDS) {
-    throw new ApiFailure('AuthFailure.SignatureExpire', 'The request timestamp is more than 5 minutes from the server time.');
+    throw new ApiFailure(
+      'AuthFailure.SignatureExpire',
+      'The request timestamp is more than 5 minutes from the server time.',
+    );
   }
   if (credential.secretId !== secretId) {
     throw new ApiFailure('AuthFailure.SecretIdNotFound', 'The SecretId does not exist.');

@@ -62,7 +62,8 @@ export function simulateSessionCall(ctx: DriverContext, input: SessionCallInput)
     dst = binding.dst;
   }
   const base: Payload = { callId, bindId: binding.bindId, src: input.caller, dst, virtualNum: binding.virtualNum };
-  const status = (bit: number, at: number): CallbackEvent[] => statusEvent(urls.status, binding.statusFlag, bit, at, base);
+  const status = (bit: number, at: number): CallbackEvent[] =>
+    statusEvent(urls.status, binding.statusFlag, bit, at, base);
   const events: CallbackEvent[] = [...status(Bit.CallerCallStart, t)];
 
   // Times of the callee leg: [ring, accept, end] and the CDR end status.
@@ -191,7 +192,10 @@ export function cancelCallback(ctx: DriverContext, callId: string, cancelFlag: n
   if (call.stage === 'ended') throw new BusinessFailure('CallNotCancellable', 'The call has already ended.');
   const reached = stageIndex(call.stage);
   if (cancelFlag > 0 && reached >= cancelFlag) {
-    throw new BusinessFailure('CallNotCancellable', `CancelFlag ${cancelFlag} forbids tearing down at stage ${call.stage}.`);
+    throw new BusinessFailure(
+      'CallNotCancellable',
+      `CancelFlag ${cancelFlag} forbids tearing down at stage ${call.stage}.`,
+    );
   }
   const events: CallbackEvent[] = [];
   // Before the caller answered: "主叫未接"; before the callee answered: "主叫接听,被叫未接"; else a normal call.

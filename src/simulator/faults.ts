@@ -5,7 +5,14 @@ import { AdminFailure } from './failures.ts';
  * next `count` requests or at random with probability `rate`; the first rule that fires wins.
  */
 
-export const FAULT_KINDS = ['5xx', 'RequestLimitExceeded', 'InternalError', 'latency', 'drop-connection', 'business'] as const;
+export const FAULT_KINDS = [
+  '5xx',
+  'RequestLimitExceeded',
+  'InternalError',
+  'latency',
+  'drop-connection',
+  'business',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRule {
@@ -24,10 +31,12 @@ const MAX_LATENCY_MS = 60_000;
 export function parseFaultRule(body: unknown): FaultRule {
   const b = (body ?? {}) as Record<string, unknown>;
   if (typeof b.action !== 'string' || b.action === '') throw new AdminFailure(400, 'action must be a non-empty string');
-  if (!FAULT_KINDS.includes(b.kind as FaultKind)) throw new AdminFailure(400, `kind must be one of ${FAULT_KINDS.join(', ')}`);
+  if (!FAULT_KINDS.includes(b.kind as FaultKind))
+    throw new AdminFailure(400, `kind must be one of ${FAULT_KINDS.join(', ')}`);
   const rule: FaultRule = { action: b.action, kind: b.kind as FaultKind };
   if (b.count !== undefined) {
-    if (!Number.isInteger(b.count) || (b.count as number) < 1) throw new AdminFailure(400, 'count must be a positive integer');
+    if (!Number.isInteger(b.count) || (b.count as number) < 1)
+      throw new AdminFailure(400, 'count must be a positive integer');
     rule.count = b.count as number;
   } else if (b.rate !== undefined) {
     if (typeof b.rate !== 'number' || b.rate < 0 || b.rate > 1) throw new AdminFailure(400, 'rate must be within 0..1');

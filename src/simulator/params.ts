@@ -15,7 +15,8 @@ export function optional(p: Params, name: string): string | undefined {
 
 export function required(p: Params, name: string): string {
   const value = optional(p, name);
-  if (value === undefined) throw new ApiFailure('MissingParameter', `The request is missing a required parameter ${name}.`);
+  if (value === undefined)
+    throw new ApiFailure('MissingParameter', `The request is missing a required parameter ${name}.`);
   return value;
 }
 
@@ -25,7 +26,8 @@ const invalid = (name: string, why: string): ApiFailure =>
 /** 0086 followed by a mobile (11 digits) or landline (area code + number) number. */
 export function phone(p: Params, name: string): string | undefined {
   const value = optional(p, name);
-  if (value !== undefined && !isPhone(value)) throw new BusinessFailure('InvalidPhoneNumber', `${name} is not a 0086 number.`);
+  if (value !== undefined && !isPhone(value))
+    throw new BusinessFailure('InvalidPhoneNumber', `${name} is not a 0086 number.`);
   return value;
 }
 
@@ -70,22 +72,26 @@ export function accreditList(p: Params): string[] {
   if (!Array.isArray(value) || value.length > 30 || !value.every((v) => typeof v === 'string')) {
     throw invalid('AccreditList', 'expected at most 30 numbers');
   }
-  if (!value.every(isPhone)) throw new BusinessFailure('InvalidPhoneNumber', 'AccreditList holds a number that is not a 0086 number.');
+  if (!value.every(isPhone))
+    throw new BusinessFailure('InvalidPhoneNumber', 'AccreditList holds a number that is not a 0086 number.');
   return value;
 }
 
 export function preCallerHandle(p: Params): RreCallerHandle | undefined {
   const value = p.PreCallerHandle;
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ApiFailure('InvalidParameter', 'PreCallerHandle must be an object.');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ApiFailure('InvalidParameter', 'PreCallerHandle must be an object.');
   const h = value as Params;
   const keyList = h.KeyList;
-  if (!Array.isArray(keyList) || keyList.length === 0) throw new ApiFailure('MissingParameter', 'PreCallerHandle requires KeyList.');
+  if (!Array.isArray(keyList) || keyList.length === 0)
+    throw new ApiFailure('MissingParameter', 'PreCallerHandle requires KeyList.');
   const keys: KeyList[] = keyList.map((k: unknown) => {
     const entry = (k ?? {}) as Params;
     const key = required(entry, 'Key');
     const operate = required(entry, 'Operate');
-    if (!/^[0-9*#A-D]$/.test(key) || !['1', '2', '3'].includes(operate)) throw invalid('PreCallerHandle.KeyList', 'bad Key or Operate');
+    if (!/^[0-9*#A-D]$/.test(key) || !['1', '2', '3'].includes(operate))
+      throw invalid('PreCallerHandle.KeyList', 'bad Key or Operate');
     return { Key: key, Operate: operate };
   });
   return {

@@ -48,7 +48,8 @@ export interface Simulator {
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
   const now = options.now ?? Date.now;
-  const pool = typeof options.pool === 'number' || options.pool === undefined ? defaultPool(options.pool) : options.pool;
+  const pool =
+    typeof options.pool === 'number' || options.pool === undefined ? defaultPool(options.pool) : options.pool;
   const state = new SimState(pool, options.callerDisplayList ?? DEFAULT_DISPLAY_LIST, now);
   const delivery = new Delivery({ ...DEFAULT_DELIVERY, ...options.delivery });
   const faults = new Faults();

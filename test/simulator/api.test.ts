@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import type { Simulator } from '../../src/simulator/server.ts';
-import { APP_ID, admin, callApi, sdkClient, startSim } from './helpers.ts';
+import { APP_ID, type ApiBody, admin, callApi, sdkClient, startSim } from './helpers.ts';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -61,7 +61,7 @@ describe('API framework', () => {
     const now = Math.floor(Date.now() / 1000);
     for (const timestamp of [now - 301, now + 301]) {
       const { body } = await callApi(sim, 'DescribeCallerDisplayList', {}, { timestamp });
-      expect(body.Response.Error.Code).toBe('AuthFailure.SignatureExpire');
+      expect(body.Response.Error?.Code).toBe('AuthFailure.SignatureExpire');
     }
     const { body } = await callApi(sim, 'DescribeCallerDisplayList', {}, { timestamp: now - 200 });
     expect(body.Response.ErrorCode).toBe('0');
@@ -70,26 +70,34 @@ describe('API framework', () => {
   it('accepts any service in the credential scope and rejects an unknown SecretId', async () => {
     expect((await callApi(sim, 'DescribeCallerDisplayList', {}, { service: 'npp' })).body.Response.ErrorCode).toBe('0');
     const { body } = await callApi(sim, 'DescribeCallerDisplayList', {}, { secretId: 'AKIDother' });
-    expect(body.Response.Error.Code).toBe('AuthFailure.SecretIdNotFound');
+    expect(body.Response.Error?.Code).toBe('AuthFailure.SecretIdNotFound');
   });
 
   it('answers missing authorization, unknown action, wrong version and bad parameters with Tencent codes', async () => {
     const res = await request(`${sim.url}/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-tc-action': 'GetVirtualNum', 'x-tc-version': '2019-08-23', 'x-tc-timestamp': '1' },
+      headers: {
+        'content-type': 'application/json',
+        'x-tc-action': 'GetVirtualNum',
+        'x-tc-version': '2019-08-23',
+        'x-tc-timestamp': '1',
+      },
       body: '{}',
     });
-    const unsigned = (await res.body.json()) as any;
-    expect(unsigned.Response.Error.Code).toBe('AuthFailure.InvalidAuthorization');
+    const unsigned = (await res.body.json()) as ApiBody;
+    expect(unsigned.Response.Error?.Code).toBe('AuthFailure.InvalidAuthorization');
     expect(unsigned.Response.RequestId).toMatch(/^[0-9a-f-]{36}$/);
 
-    expect((await callApi(sim, 'Nope', {})).body.Response.Error.Code).toBe('InvalidAction');
-    expect((await callApi(sim, 'GetVirtualNum', {}, { version: '2017-01-01' })).body.Response.Error.Code).toBe('NoSuchVersion');
-    expect((await callApi(sim, 'GetVirtualNum', {})).body.Response.Error.Code).toBe('MissingParameter');
-    expect((await callApi(sim, 'GetVirtualNum', { Dst: 123 })).body.Response.Error.Code).toBe('InvalidParameter');
-    expect((await callApi(sim, 'GetVirtualNum', { Dst: '008613800000001', MaxAssignTime: '604801' })).body.Response.Error.Code).toBe(
-      'InvalidParameterValue',
+    expect((await callApi(sim, 'Nope', {})).body.Response.Error?.Code).toBe('InvalidAction');
+    expect((await callApi(sim, 'GetVirtualNum', {}, { version: '2017-01-01' })).body.Response.Error?.Code).toBe(
+      'NoSuchVersion',
     );
+    expect((await callApi(sim, 'GetVirtualNum', {})).body.Response.Error?.Code).toBe('MissingParameter');
+    expect((await callApi(sim, 'GetVirtualNum', { Dst: 123 })).body.Response.Error?.Code).toBe('InvalidParameter');
+    expect(
+      (await callApi(sim, 'GetVirtualNum', { Dst: '008613800000001', MaxAssignTime: '604801' })).body.Response.Error
+        ?.Code,
+    ).toBe('InvalidParameterValue');
     const badPhone = (await callApi(sim, 'GetVirtualNum', { Dst: '13800000001' })).body.Response;
     expect(badPhone.ErrorCode).toBe(BUSINESS_ERROR_CODES.InvalidPhoneNumber.code);
     expect(badPhone.Msg).toBeTruthy();
@@ -108,7 +116,7 @@ describe('fault injection', () => {
     await admin(sim, 'POST', '/_sim/faults', { action: 'GetVirtualNum', kind: 'business', count: 1, errorCode: '110' });
     await admin(sim, 'POST', '/_sim/faults', { action: 'GetVirtualNum', kind: '5xx', count: 1 });
     const params = { Dst: '008613800000001' };
-    expect((await callApi(sim, 'GetVirtualNum', params)).body.Response.Error.Code).toBe('RequestLimitExceeded');
+    expect((await callApi(sim, 'GetVirtualNum', params)).body.Response.Error?.Code).toBe('RequestLimitExceeded');
     expect((await callApi(sim, 'GetVirtualNum', params)).body.Response.ErrorCode).toBe('110');
     await expect(callApi(sim, 'GetVirtualNum', params)).rejects.toThrow(); // 503 with a text body
     expect((await callApi(sim, 'GetVirtualNum', params)).body.Response.ErrorCode).toBe('0');
@@ -120,7 +128,12 @@ describe('fault injection', () => {
   });
 
   it('adds latency', async () => {
-    await admin(sim, 'POST', '/_sim/faults', { action: 'DescribeCallerDisplayList', kind: 'latency', count: 1, latencyMs: 150 });
+    await admin(sim, 'POST', '/_sim/faults', {
+      action: 'DescribeCallerDisplayList',
+      kind: 'latency',
+      count: 1,
+      latencyMs: 150,
+    });
     const started = Date.now();
     expect((await callApi(sim, 'DescribeCallerDisplayList', {})).body.Response.ErrorCode).toBe('0');
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);

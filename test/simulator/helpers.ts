@@ -24,13 +24,23 @@ export interface CallOptions {
   service?: string;
 }
 
+export interface ApiBody {
+  Response: {
+    Error?: { Code: string; Message: string };
+    ErrorCode?: string;
+    Msg?: string;
+    RequestId: string;
+    [field: string]: unknown;
+  };
+}
+
 /** A hand-signed TC3 request, answering the parsed JSON body and the HTTP status. */
 export async function callApi(
   sim: Simulator,
   action: string,
   params: Record<string, unknown>,
   options: CallOptions = {},
-): Promise<{ status: number; body: { Response: Record<string, any> } }> {
+): Promise<{ status: number; body: ApiBody }> {
   const payload = JSON.stringify({ BizAppId: APP_ID, ...params });
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const contentType = 'application/json';
@@ -54,7 +64,7 @@ export async function callApi(
     },
     body: payload,
   });
-  return { status: res.statusCode, body: (await res.body.json()) as { Response: Record<string, any> } };
+  return { status: res.statusCode, body: (await res.body.json()) as ApiBody };
 }
 
 /** The Response of an action that must succeed (ErrorCode "0"). */
@@ -72,7 +82,12 @@ export function sdkClient(sim: Simulator, secretKey = SECRET_KEY): NppClient {
   });
 }
 
-export async function admin<T = any>(sim: Simulator, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) {
+export async function admin<T = Record<string, unknown>>(
+  sim: Simulator,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+) {
   const res = await request(`${sim.url}${path}`, {
     method,
     ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
