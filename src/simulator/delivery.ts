@@ -53,6 +53,16 @@ export interface DeliveryLogEntry {
 const MAX_LOG = 10_000;
 const MAX_ATTEMPTS_CAP = 20;
 
+/** Keeps retries finite whatever a test or an operator asks for. */
+function bounded(options: DeliveryOptions): DeliveryOptions {
+  return {
+    ...options,
+    maxAttempts: Math.min(Math.max(1, Math.trunc(options.maxAttempts)), MAX_ATTEMPTS_CAP),
+    baseDelayMs: Math.max(0, options.baseDelayMs),
+    timeoutMs: Math.max(1, options.timeoutMs),
+  };
+}
+
 export class Delivery {
   private options: DeliveryOptions;
   private readonly defaults: DeliveryOptions;
@@ -61,8 +71,8 @@ export class Delivery {
   private abort = new AbortController();
 
   constructor(defaults: DeliveryOptions) {
-    this.defaults = defaults;
-    this.options = { ...defaults };
+    this.defaults = bounded(defaults);
+    this.options = { ...this.defaults };
   }
 
   get settings(): DeliveryOptions {
@@ -70,9 +80,7 @@ export class Delivery {
   }
 
   configure(patch: Partial<DeliveryOptions>): DeliveryOptions {
-    this.options = { ...this.options, ...patch };
-    this.options.maxAttempts = Math.min(Math.max(1, Math.trunc(this.options.maxAttempts)), MAX_ATTEMPTS_CAP);
-    this.options.baseDelayMs = Math.max(0, this.options.baseDelayMs);
+    this.options = bounded({ ...this.options, ...patch });
     return this.settings;
   }
 

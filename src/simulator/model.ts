@@ -11,8 +11,9 @@ import { ApiFailure, BusinessFailure } from './failures.ts';
  *   releases it at once (RefLeftNum 0).
  * - XB binding (no Src): the number is exclusive to its Dst. Binding the same Dst again returns the
  *   same BindId and VirtualNum with RefNum one higher (N-1 scenario); its expiry becomes the later of
- *   the two and AccreditList entries are added (at most 30). DelVirtualNum lowers RefNum and answers
- *   RefLeftNum; at 0 the binding is gone and the number returns to the pool.
+ *   the two, AccreditList entries are added (at most 30), Record, StatusFlag and the URLs stay those of
+ *   the first bind. DelVirtualNum lowers RefNum and answers RefLeftNum; at 0 the binding is gone and
+ *   the number returns to the pool.
  * - An XB binding with a non-empty AccreditList only accepts calls from those callers.
  * - AssignVirtualNum naming a busy number → VirtualNumberInUse. BizId is unique among active
  *   bindings (BizIdAlreadyUsed); for callback calls it is unique among all calls kept.
