@@ -1,0 +1,131 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CALLBACK_KINDS, CALLBACK_PATH_PREFIX, type CallbackKind, verifyCallbackToken } from './callbackUrls.ts';
+import type { WebhookSecrets } from './config.ts';
+import { type ParsedCallback, parseCallback } from './events.ts';
+import { InvalidPayloadError } from './fields.ts';
+import type { WebhookMetrics } from './metrics.ts';
+import { findWorkflowId, signalWorkflow, type VisibilityRetry } from './signal.ts';
+
+// POST /npp/callbacks/:kind/:workflowId?token=… (per-session URLs) and
+// POST /npp/callbacks/:kind?token=… (console-default URLs, routed by bindId / callId).
+// Order of checks: route (404) → method (405) → token (401, before the body is read) → body
+// (415 / 413 / 400) → Temporal (200 accepted or ignored, 503 to make the platform redeliver).
+
+export interface CallbackRouteOptions {
+  client: Client;
+  secrets: WebhookSecrets;
+  sharedToken?: string;
+  metrics: WebhookMetrics;
+  visibilityRetry: VisibilityRetry;
+  temporalTimeoutMs: number;
+  retryAfterSeconds: number;
+}
+
+interface CallbackRoute {
+  Params: { kind: string; workflowId?: string };
+  Querystring: { token?: unknown };
+}
+
+type CallbackRequest = FastifyRequest<CallbackRoute>;
+
+const SESSION_URL = `${CALLBACK_PATH_PREFIX}/:kind/:workflowId`;
+const CONSOLE_DEFAULT_URL = `${CALLBACK_PATH_PREFIX}/:kind`;
+const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+export function isCallbackKind(value: string): value is CallbackKind {
+  return (CALLBACK_KINDS as readonly string[]).includes(value);
+}
+
+/** The kind as a metric label: a bounded set, whatever the path says. */
+export function kindLabel(request: FastifyRequest): string {
+  const kind = (request.params as { kind?: string } | undefined)?.kind ?? '';
+  return isCallbackKind(kind) ? kind : 'unknown';
+}
+
+export function registerCallbackRoutes(app: FastifyInstance, options: CallbackRouteOptions): void {
+  const { metrics } = options;
+  const secrets = [options.secrets.current, ...(options.secrets.previous ? [options.secrets.previous] : [])];
+
+  const reject = (request: FastifyRequest, reply: FastifyReply, status: number, error: string, reason?: string) => {
+    metrics.rejected.inc({ kind: kindLabel(request), reason: error });
+    request.log.info({ kind: kindLabel(request), status, error, reason }, 'callback rejected');
+    return reply.code(status).send(reason === undefined ? { error } : { error, reason });
+  };
+
+  const authorized = (request: CallbackRequest): boolean => {
+    const token = request.query.token;
+    if (typeof token !== 'string' || token === '') return false;
+    const { workflowId } = request.params;
+    if (workflowId !== undefined) return verifyCallbackToken(secrets, workflowId, token);
+    return options.sharedToken !== undefined && sameToken(options.sharedToken, token);
+  };
+
+  // Runs before the body is read: an unauthenticated sender gets nothing parsed.
+  const admit = async (request: CallbackRequest, reply: FastifyReply) => {
+    if (!isCallbackKind(request.params.kind)) return reject(request, reply, 404, 'unknown_kind');
+    metrics.received.inc({ kind: request.params.kind });
+    if (!authorized(request)) return reject(request, reply, 401, 'unauthorized');
+  };
+
+  const handle = async (request: CallbackRequest, reply: FastifyReply) => {
+    const kind = request.params.kind as CallbackKind;
+    let parsed: ParsedCallback;
+    try {
+      parsed = parseCallback(kind, request.body);
+    } catch (error) {
+      if (error instanceof InvalidPayloadError) return reject(request, reply, 400, 'invalid_payload', error.message);
+      throw error;
+    }
+    try {
+      const workflowId =
+        request.params.workflowId ??
+        (await findWorkflowId(options.client, parsed, options.visibilityRetry, options.temporalTimeoutMs));
+      if (workflowId === undefined) {
+        // Maybe not indexed yet: the platform's redelivery gets another chance.
+        return unavailable(request, reply, 'workflow_not_found_yet');
+      }
+      const outcome = await signalWorkflow(options.client, workflowId, parsed, options.temporalTimeoutMs);
+      const eventId = parsed.event.eventId;
+      if (outcome === 'ignored') {
+        metrics.ignored.inc({ kind });
+        request.log.warn({ kind, workflowId, eventId }, 'callback ignored: workflow closed or not found');
+        return reply.code(200).send({ status: 'ignored', reason: 'workflow closed or not found' });
+      }
+      metrics.signaled.inc({ kind });
+      request.log.info({ kind, workflowId, eventId }, 'callback signaled');
+      return reply.code(200).send({ status: 'accepted', eventId });
+    } catch (error) {
+      request.log.warn({ kind, err: error }, 'Temporal did not accept the signal');
+      return unavailable(request, reply, 'temporal_unavailable');
+    }
+  };
+
+  const unavailable = (request: FastifyRequest, reply: FastifyReply, error: string) => {
+    reply.header('retry-after', String(options.retryAfterSeconds));
+    return reject(request, reply, 503, error);
+  };
+
+  const methodNotAllowed = async (request: CallbackRequest, reply: FastifyReply) => {
+    if (!isCallbackKind(request.params.kind)) return reject(request, reply, 404, 'unknown_kind');
+    reply.header('allow', 'POST');
+    return reject(request, reply, 405, 'method_not_allowed');
+  };
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (!request.routeOptions.url?.startsWith(CALLBACK_PATH_PREFIX)) return;
+    metrics.latency.observe({ kind: kindLabel(request), status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  for (const url of [SESSION_URL, CONSOLE_DEFAULT_URL]) {
+    app.route<CallbackRoute>({ method: 'POST', url, onRequest: admit, handler: handle });
+    app.route<CallbackRoute>({ method: [...OTHER_METHODS], url, exposeHeadRoute: false, handler: methodNotAllowed });
+  }
+}
+
+function sameToken(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

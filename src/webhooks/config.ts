@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+
+// Webhook server settings, read from the environment in one place.
+
+export interface WebhookSecrets {
+  current: string;
+  /** The secret being rotated out: its tokens stay valid until it is removed. */
+  previous?: string;
+}
+
+export interface WebhookConfig {
+  port: number;
+  host: string;
+  /** Base URL the platform reaches this server at; callback URLs are built on it. */
+  publicUrl: string;
+  secrets: WebhookSecrets;
+  /** Token of the console-default callback URLs (routed by bindId / callId). */
+  sharedToken?: string;
+  /** True when WEBHOOK_SECRET was unset and a random one was made for this process only. */
+  secretGenerated: boolean;
+}
+
+export interface LoadWebhookConfigOptions {
+  /** Make a random secret when WEBHOOK_SECRET is unset. Default: unless NODE_ENV=production. */
+  allowGeneratedSecret?: boolean;
+}
+
+const MIN_SECRET_LENGTH = 16;
+
+export function loadWebhookConfig(
+  env: Record<string, string | undefined>,
+  options: LoadWebhookConfigOptions = {},
+): WebhookConfig {
+  const port = parsePort(env.WEBHOOK_PORT ?? '8787');
+  const host = nonEmpty(env.WEBHOOK_HOST) ?? '127.0.0.1';
+  const publicUrl = parsePublicUrl(nonEmpty(env.WEBHOOK_PUBLIC_URL) ?? `http://127.0.0.1:${port}`);
+  const allowGenerated = options.allowGeneratedSecret ?? env.NODE_ENV !== 'production';
+  const configured = nonEmpty(env.WEBHOOK_SECRET);
+  if (configured === undefined && !allowGenerated) throw new Error('WEBHOOK_SECRET is required');
+  const current = configured ?? randomBytes(32).toString('base64url');
+  const previous = nonEmpty(env.WEBHOOK_PREVIOUS_SECRET);
+  const sharedToken = nonEmpty(env.WEBHOOK_SHARED_TOKEN);
+  checkLength('WEBHOOK_SECRET', current);
+  if (previous !== undefined) checkLength('WEBHOOK_PREVIOUS_SECRET', previous);
+  if (sharedToken !== undefined) checkLength('WEBHOOK_SHARED_TOKEN', sharedToken);
+  return {
+    port,
+    host,
+    publicUrl,
+    secrets: previous === undefined ? { current } : { current, previous },
+    ...(sharedToken === undefined ? {} : { sharedToken }),
+    secretGenerated: configured === undefined,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new Error(`WEBHOOK_PORT is not a port: ${value}`);
+  return port;
+}
+
+function parsePublicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`WEBHOOK_PUBLIC_URL is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('WEBHOOK_PUBLIC_URL must be http(s)');
+  return value.replace(/\/+$/, '');
+}
+
+// The values themselves never appear in messages: they are secrets.
+function checkLength(name: string, value: string): void {
+  if (value.length < MIN_SECRET_LENGTH) throw new Error(`${name} must be at least ${MIN_SECRET_LENGTH} characters`);
+}

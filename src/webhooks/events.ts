@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import type { SignalDefinition } from '@temporalio/workflow';
+import { StatusFlagBits } from '../npp/models.ts';
+import {
+  type CallHangupEvent,
+  type CallRecordingEvent,
+  type CallStatusEvent,
+  callHangupSignal,
+  callRecordingSignal,
+  callStatusSignal,
+  type KeyPressEvent,
+  keyPressSignal,
+} from '../workflows/definitions.ts';
+import type { CallbackKind } from './callbackUrls.ts';
+import {
+  type Body,
+  hasAny,
+  InvalidPayloadError,
+  optionalHttpUrl,
+  optionalId,
+  optionalNumber,
+  optionalPhone,
+  optionalString,
+  requiredId,
+  requiredNumber,
+} from './fields.ts';
+
+// Platform callback bodies → the typed events of the workflow contract, each with the signal that
+// carries it. A new event type (e.g. the CallBackCdr of callback calls) is one more parser here.
+
+type CallEvent = CallStatusEvent | CallHangupEvent | CallRecordingEvent | KeyPressEvent;
+
+export interface ParsedCallback {
+  signal: SignalDefinition<[never]>;
+  event: CallEvent;
+  /** For routing console-default callbacks to their workflow. */
+  callId: string;
+  bindId?: string;
+}
+
+const STATUS_BITS = new Set<number>(Object.values(StatusFlagBits));
+const KEY = /^[0-9*#A-D]$/;
+/** Fields only a virtual-number CDR has; a CallBackCdr has none of them. */
+const SESSION_CDR_FIELDS = ['srcDuration', 'dstDuration', 'dstVirtualNum', 'callCenterAcceptTime'] as const;
+
+export function parseCallback(kind: CallbackKind, body: unknown): ParsedCallback {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidPayloadError('body must be an object');
+  }
+  const fields = body as Body;
+  switch (kind) {
+    case 'status':
+      return withId(kind, callStatusSignal, parseStatus(fields));
+    case 'hangup':
+      if (!hasAny(fields, SESSION_CDR_FIELDS)) {
+        throw new InvalidPayloadError('not a virtual-number call record (callback-call records are not handled)');
+      }
+      return withId(kind, callHangupSignal, parseSessionHangup(fields));
+    case 'record':
+      return withId(kind, callRecordingSignal, parseRecording(fields));
+    case 'keypress':
+      return withId(kind, keyPressSignal, parseKeyPress(fields));
+  }
+}
+
+function parseStatus(body: Body): Omit<CallStatusEvent, 'eventId'> {
+  const callStatus = requiredNumber(body, 'callStatus');
+  if (!STATUS_BITS.has(callStatus)) throw new InvalidPayloadError(`callStatus ${callStatus} is not a known status bit`);
+  return compact({
+    callId: requiredId(body, 'callId'),
+    bindId: optionalId(body, 'bindId'),
+    callStatus,
+    timestamp: requiredNumber(body, 'timestamp'),
+    caller: optionalPhone(body, 'src'),
+    callee: optionalPhone(body, 'dst'),
+  });
+}
+
+function parseSessionHangup(body: Body): Omit<CallHangupEvent, 'eventId'> {
+  return compact({
+    callId: requiredId(body, 'callId'),
+    bindId: optionalId(body, 'bindId'),
+    caller: optionalPhone(body, 'src'),
+    callee: optionalPhone(body, 'dst'),
+    virtualNum: optionalPhone(body, 'dstVirtualNum'),
+    callCenterAcceptTime: optionalNumber(body, 'callCenterAcceptTime'),
+    startDstCallTime: optionalNumber(body, 'startDstCallTime'),
+    startDstRingTime: optionalNumber(body, 'startDstRingTime'),
+    dstAcceptTime: optionalNumber(body, 'dstAcceptTime'),
+    endCallTime: optionalNumber(body, 'endCallTime'),
+    callEndStatus: requiredNumber(body, 'callEndStatus'),
+    srcDuration: requiredNumber(body, 'srcDuration'),
+    dstDuration: requiredNumber(body, 'dstDuration'),
+    recordUrl: optionalHttpUrl(body, 'recordUrl'),
+  });
+}
+
+function parseRecording(body: Body): Omit<CallRecordingEvent, 'eventId'> {
+  const recordUrl = optionalHttpUrl(body, 'recordUrl');
+  if (recordUrl === undefined) throw new InvalidPayloadError('recordUrl is missing');
+  return compact({ callId: requiredId(body, 'callId'), bindId: optionalId(body, 'bindId'), recordUrl });
+}
+
+function parseKeyPress(body: Body): Omit<KeyPressEvent, 'eventId'> {
+  const key = optionalString(body, 'key');
+  if (key === undefined || !KEY.test(key)) throw new InvalidPayloadError('key must be one of 0-9 * # A-D');
+  return { callId: requiredId(body, 'callId'), key, timestamp: requiredNumber(body, 'timestamp') };
+}
+
+/** Drops absent fields, so the canonical form (and the event id) does not depend on them. */
+function compact<T extends object>(event: T): T {
+  return Object.fromEntries(Object.entries(event).filter(([, value]) => value !== undefined)) as T;
+}
+
+function withId<E extends CallEvent>(
+  kind: CallbackKind,
+  signal: SignalDefinition<[E]>,
+  content: Omit<E, 'eventId'>,
+): ParsedCallback {
+  const event = { eventId: eventId(kind, content), ...content } as E;
+  const { callId, bindId } = content as { callId: string; bindId?: string };
+  return { signal: signal as SignalDefinition<[never]>, event, callId, ...(bindId === undefined ? {} : { bindId }) };
+}
+
+/**
+ * Same content, same id: a redelivery (any spelling or encoding) is recognised by the workflow.
+ * Only the parsed event counts, nothing of the delivery (headers, route, arrival time).
+ */
+export function eventId(kind: CallbackKind, content: object): string {
+  const canonical = JSON.stringify(Object.entries(content).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return createHash('sha256').update(`${kind}\n${canonical}`).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { parseCallback } from '../../src/webhooks/events.ts';
+import { InvalidPayloadError } from '../../src/webhooks/fields.ts';
+import { CALLEE, CALLER, hangupBody, keypressBody, recordBody, statusBody, upperCamel, VIRTUAL } from './payloads.ts';
+
+describe('parseCallback', () => {
+  it('turns a status body into a CallStatusEvent with numbers and caller/callee', () => {
+    const { event, callId, bindId, signal } = parseCallback('status', statusBody('c1'));
+    expect(signal.name).toBe('callStatus');
+    expect({ callId, bindId }).toEqual({ callId: 'c1', bindId: 'bind-1' });
+    expect(event).toEqual({
+      eventId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      callId: 'c1',
+      bindId: 'bind-1',
+      callStatus: 1024,
+      timestamp: 1700000100,
+      caller: CALLER,
+      callee: CALLEE,
+    });
+  });
+
+  it('turns a virtual-number CDR into a CallHangupEvent, empty strings as absent', () => {
+    const { event } = parseCallback('hangup', hangupBody('c1'));
+    expect(event).toEqual({
+      eventId: expect.any(String),
+      callId: 'c1',
+      bindId: 'bind-1',
+      caller: CALLER,
+      callee: CALLEE,
+      virtualNum: VIRTUAL,
+      callCenterAcceptTime: 1700000000,
+      startDstCallTime: 1700000001,
+      startDstRingTime: 1700000002,
+      dstAcceptTime: 1700000010,
+      endCallTime: 1700000070,
+      callEndStatus: 1,
+      srcDuration: 70,
+      dstDuration: 60,
+    });
+  });
+
+  it('parses record and keypress bodies', () => {
+    expect(parseCallback('record', recordBody('c1')).event).toMatchObject({
+      callId: 'c1',
+      recordUrl: 'https://records.example.com/r/abc.wav',
+    });
+    expect(parseCallback('keypress', keypressBody('c1')).event).toMatchObject({ key: '#', timestamp: 1700000005 });
+  });
+
+  it('gives the same event id to both spellings and to extra delivery fields, another to other content', () => {
+    const id = parseCallback('status', statusBody('c1')).event.eventId;
+    expect(parseCallback('status', upperCamel(statusBody('c1'))).event.eventId).toBe(id);
+    expect(parseCallback('status', { ...statusBody('c1'), deliveryAttempt: '2' }).event.eventId).toBe(id);
+    expect(parseCallback('status', { ...statusBody('c1'), callStatus: '4096' }).event.eventId).not.toBe(id);
+    expect(parseCallback('record', recordBody('c1')).event.eventId).not.toBe(
+      parseCallback('hangup', hangupBody('c1')).event.eventId,
+    );
+  });
+
+  it('rejects a callback-call CDR on the hangup route (not handled yet)', () => {
+    const callBackCdr = { callId: 'c1', startSrcCallTime: '1700000000', callEndStatus: '0', duration: '10' };
+    expect(() => parseCallback('hangup', callBackCdr)).toThrow(InvalidPayloadError);
+  });
+
+  it('rejects disagreeing spellings of one field', () => {
+    expect(() => parseCallback('status', { ...statusBody('c1'), CallId: 'c2' })).toThrow(/disagree/);
+  });
+});
