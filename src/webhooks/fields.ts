@@ -55,6 +55,12 @@ export function requiredNumber(body: Body, name: string): number {
   return Number(matching(name, requiredString(body, name), DIGITS, 'a string of digits'));
 }
 
+/** A moment of a call record; the platform sends "0" for one the call never reached. */
+export function optionalTime(body: Body, name: string): number | undefined {
+  const value = optionalNumber(body, name);
+  return value === 0 ? undefined : value;
+}
+
 export function optionalPhone(body: Body, name: string): string | undefined {
   return matching(name, optionalString(body, name), PHONE, 'a phone number');
 }

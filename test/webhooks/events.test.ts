@@ -39,6 +39,15 @@ describe('parseCallback', () => {
     });
   });
 
+  it('leaves out the moments a call never reached ("0") and an empty callee', () => {
+    const unanswered = { ...hangupBody('c1'), dst: '', dstAcceptTime: '0', startDstRingTime: '0', dstDuration: '0' };
+    const { event } = parseCallback('hangup', unanswered);
+    expect(event).not.toHaveProperty('dstAcceptTime');
+    expect(event).not.toHaveProperty('startDstRingTime');
+    expect(event).not.toHaveProperty('callee');
+    expect(event).toMatchObject({ dstDuration: 0, endCallTime: 1700000070 });
+  });
+
   it('parses record and keypress bodies', () => {
     expect(parseCallback('record', recordBody('c1')).event).toMatchObject({
       callId: 'c1',
