@@ -85,7 +85,7 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
       Src: b.src ?? null,
       Dst: b.dst,
       AccreditList: b.accreditList,
-      BizId: b.bizId ?? null,
+      BizIds: b.bizIds,
       Record: b.record,
       StatusFlag: b.statusFlag,
       expiresAt: Math.floor(b.expiresAt / 1000),

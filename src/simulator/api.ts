@@ -91,7 +91,10 @@ async function handle(options: ApiOptions, request: FastifyRequest, reply: Fasti
         Response: { ErrorCode: code, Msg: `Injected business error ${code}.`, RequestId: requestId },
       });
     }
-    return reply.send({ Response: { ...runAction(ctx, action, params), RequestId: requestId } });
+    const result = runAction(ctx, action, params);
+    // Processed, then answered too late: the caller cannot tell whether the action happened.
+    if (fault?.kind === 'late-answer') await sleep(fault.latencyMs ?? 1000);
+    return reply.send({ Response: { ...result, RequestId: requestId } });
   } catch (error) {
     if (error instanceof BusinessFailure) {
       return reply.send({ Response: { ErrorCode: error.code, Msg: error.message, RequestId: requestId } });

@@ -8,6 +8,7 @@ import { AdminFailure } from './failures.ts';
 export const FAULT_KINDS = [
   '5xx',
   'RequestLimitExceeded',
+  'late-answer',
   'InternalError',
   'latency',
   'drop-connection',

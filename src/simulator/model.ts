@@ -15,8 +15,10 @@ import { ApiFailure, BusinessFailure } from './failures.ts';
  *   the first bind. DelVirtualNum lowers RefNum and answers RefLeftNum; at 0 the binding is gone and
  *   the number returns to the pool.
  * - An XB binding with a non-empty AccreditList only accepts calls from those callers.
- * - AssignVirtualNum naming a busy number → VirtualNumberInUse. BizId is unique among active
- *   bindings (BizIdAlreadyUsed); for callback calls it is unique among all calls kept.
+ * - AssignVirtualNum naming a busy number → VirtualNumberInUse. A BizId is used once among active
+ *   bindings, counting every GetVirtualNum that took a reference on them (BizIdAlreadyUsed), so a
+ *   repeated request is refused rather than taking a second reference; for callback calls it is
+ *   unique among all calls kept.
  * - MaxAssignTime (seconds, default 24 h, at most 168 h) sets expiresAt. Expired bindings are swept
  *   lazily before every read or write, so an injected clock is all a test needs.
  * - Callback calls (CreateCallBack) move through stages; DeleteCallBack's CancelFlag n (1..4) refuses
@@ -45,7 +47,8 @@ export interface Binding {
   dst: string;
   accreditList: string[];
   refNum: number;
-  bizId?: string;
+  /** BizId of every GetVirtualNum that took a reference (one for AXB). */
+  bizIds: string[];
   record: boolean;
   statusFlag: number;
   urls: CallbackUrls;
@@ -181,7 +184,7 @@ export class SimState {
     const existing = input.src === undefined ? this.xbBindingOf(input.dst) : undefined;
     if (input.bizId !== undefined) {
       for (const b of this.bindings.values()) {
-        if (b.bizId === input.bizId && b !== existing) throw new BusinessFailure('BizIdAlreadyUsed');
+        if (b.bizIds.includes(input.bizId)) throw new BusinessFailure('BizIdAlreadyUsed');
       }
     }
     if (existing) {
@@ -189,6 +192,7 @@ export class SimState {
         throw new BusinessFailure('VirtualNumberInUse', `Dst already holds ${existing.virtualNum} exclusively (XB).`);
       }
       existing.refNum += 1;
+      if (input.bizId !== undefined) existing.bizIds.push(input.bizId);
       existing.expiresAt = Math.max(existing.expiresAt, expiresAt);
       if (existing.accreditList.length > 0) {
         const merged = new Set([...existing.accreditList, ...input.accreditList]);
@@ -204,6 +208,7 @@ export class SimState {
       dst: input.dst,
       accreditList: input.src === undefined ? input.accreditList.slice(0, MAX_ACCREDIT) : [],
       refNum: 1,
+      bizIds: input.bizId === undefined ? [] : [input.bizId],
       record: input.record,
       statusFlag: input.statusFlag,
       urls: input.urls,
@@ -211,7 +216,6 @@ export class SimState {
       expiresAt,
     };
     if (input.src !== undefined) binding.src = input.src;
-    if (input.bizId !== undefined) binding.bizId = input.bizId;
     this.bindings.set(binding.bindId, binding);
     this.owner.set(virtualNum, binding.bindId);
     return binding;
@@ -222,7 +226,7 @@ export class SimState {
     this.sweep();
     const binding = this.bindings.get(bindId);
     // A BizId that contradicts the binding's own names another binding, which does not exist here.
-    if (!binding || (bizId !== undefined && binding.bizId !== undefined && binding.bizId !== bizId)) {
+    if (!binding || (bizId !== undefined && binding.bizIds.length > 0 && !binding.bizIds.includes(bizId))) {
       throw new BusinessFailure('BindingNotFound');
     }
     binding.refNum -= 1;

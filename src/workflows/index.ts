@@ -1,3 +1,3 @@
 // Every workflow the worker registers. Workflow code imports only @temporalio/workflow,
-// @temporalio/common and types: it runs in Temporal's deterministic sandbox.
-export {};
+// @temporalio/common, pure modules and types: it runs in Temporal's deterministic sandbox.
+export { maskedCallSession } from './maskedCallSession.ts';

@@ -70,6 +70,15 @@ describe('RefNum model', () => {
     expect(dup.ErrorCode).toBe(BUSINESS_ERROR_CODES.BizIdAlreadyUsed.code);
   });
 
+  it('an XB repeat with a used BizId is refused instead of taking a second reference', async () => {
+    sim = await startSim();
+    await ok(sim, 'GetVirtualNum', { Dst: B, BizId: 'ref1' });
+    const repeat = (await callApi(sim, 'GetVirtualNum', { Dst: B, BizId: 'ref1' })).body.Response;
+    expect(repeat.ErrorCode).toBe(BUSINESS_ERROR_CODES.BizIdAlreadyUsed.code);
+    expect((await ok(sim, 'GetVirtualNum', { Dst: B, BizId: 'ref2' })).RefNum).toBe('2');
+    expect(await bindings(sim)).toMatchObject([{ RefNum: 2, BizIds: ['ref1', 'ref2'] }]);
+  });
+
   it('MaxAssignTime expires bindings on the injected clock', async () => {
     let clock = Date.UTC(2030, 0, 1);
     sim = await startSim({ now: () => clock, pool: 1 });

@@ -1,0 +1,91 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { NppClient, NppRequest, NppResponse } from '../npp/client.ts';
+import { NppError } from '../npp/errors.ts';
+import type { NppAction } from '../npp/models.ts';
+import { type CallbackUrlConfig, sessionCallbackUrls } from '../webhooks/callbackUrls.ts';
+
+/** What an NPP activity failure carries besides its type (the error code) and message. */
+export interface NppFailureDetails {
+  action: NppAction;
+  code: string;
+  layer: NppError['layer'];
+  requestId?: string;
+  httpStatus?: number;
+}
+
+/** Turns the client's error into the failure Temporal records; its `retryable` verdict decides. */
+export function toApplicationFailure(error: unknown): unknown {
+  if (!(error instanceof NppError)) return error;
+  const details: NppFailureDetails = {
+    action: error.action,
+    code: error.code,
+    layer: error.layer,
+    ...(error.requestId ? { requestId: error.requestId } : {}),
+    ...(error.httpStatus ? { httpStatus: error.httpStatus } : {}),
+  };
+  return ApplicationFailure.create({
+    type: error.code,
+    message: `${error.action}: ${error.code}: ${error.message}`,
+    nonRetryable: !error.retryable,
+    details: [details],
+  });
+}
+
+export interface NppActivityDependencies {
+  client: NppClient;
+  /** Where the platform should push this worker's callbacks; without it the console defaults apply. */
+  callbacks?: CallbackUrlConfig;
+}
+
+/** The one activity per NPP action, each a thin call through the injected client. */
+export function createNppActivities({ client, callbacks }: NppActivityDependencies) {
+  async function call<A extends NppAction>(action: A, request: NppRequest<A>): Promise<NppResponse<A>> {
+    try {
+      return await client.call(action, request, { signal: Context.current().cancellationSignal });
+    } catch (error) {
+      throw toApplicationFailure(error);
+    }
+  }
+
+  // Callback URLs carry a token derived from the secret: built here, so no secret enters history.
+  function urlsForThisWorkflow(): Partial<ReturnType<typeof sessionCallbackUrls>> {
+    const workflowId = Context.current().info.workflowExecution?.workflowId;
+    return callbacks && workflowId ? sessionCallbackUrls(callbacks, workflowId) : {};
+  }
+
+  return {
+    async getVirtualNum(request: NppRequest<'GetVirtualNum'>) {
+      const { StatusUrl, HangupUrl, RecordUrl } = urlsForThisWorkflow();
+      return call('GetVirtualNum', { StatusUrl, HangupUrl, RecordUrl, ...request });
+    },
+    async delVirtualNum(request: NppRequest<'DelVirtualNum'>) {
+      return call('DelVirtualNum', request);
+    },
+    async createCallBack(request: NppRequest<'CreateCallBack'>) {
+      const { StatusUrl, HangupUrl, RecordUrl, KeyPressUrl } = urlsForThisWorkflow();
+      const PreCallerHandle = request.PreCallerHandle && {
+        ...request.PreCallerHandle,
+        KeyPressUrl: request.PreCallerHandle.KeyPressUrl || KeyPressUrl || '',
+      };
+      return call('CreateCallBack', { StatusUrl, HangupUrl, RecordUrl, ...request, ...(PreCallerHandle ? { PreCallerHandle } : {}) });
+    },
+    async deleteCallBack(request: NppRequest<'DeleteCallBack'>) {
+      return call('DeleteCallBack', request);
+    },
+    async describeCallBackStatus(request: NppRequest<'DescribeCallBackStatus'>) {
+      return call('DescribeCallBackStatus', request);
+    },
+    async describeCallBackCdr(request: NppRequest<'DescribeCallBackCdr'>) {
+      return call('DescribeCallBackCdr', request);
+    },
+    async describeCallerDisplayList(request: NppRequest<'DescribeCallerDisplayList'>) {
+      return call('DescribeCallerDisplayList', request);
+    },
+    async get400Cdr(request: NppRequest<'Get400Cdr'>) {
+      return call('Get400Cdr', request);
+    },
+  };
+}
+
+export type NppActivities = ReturnType<typeof createNppActivities>;

@@ -1,0 +1,201 @@
+// Signals, queries, updates and the types they carry: the one contract shared by the workflows,
+// the app client and the webhook server. Imports only @temporalio/workflow (deterministic).
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+export const SESSION_WORKFLOW_TYPE = 'maskedCallSession';
+
+/** Workflow ID of a session: derived from the app's key, so starting twice finds the same run. */
+export function sessionWorkflowId(sessionKey: string): string {
+  return `npp-session-${sessionKey}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Call events (webhook → workflow). Every event carries `eventId`, derived by the webhook from the
+// event's content, so a redelivered event is recognised and ignored. Times are unix seconds.
+// ---------------------------------------------------------------------------------------------
+
+/** One step of a call, as one StatusFlag bit (see StatusFlagBits in src/npp/models.ts). */
+export interface CallStatusEvent {
+  eventId: string;
+  callId: string;
+  bindId?: string;
+  /** The StatusFlag bit this event reports, e.g. 1024 = callee answered. */
+  callStatus: number;
+  timestamp: number;
+  caller?: string;
+  callee?: string;
+}
+
+/** The hangup CDR of a call to a virtual number (VirturalNumCdr). */
+export interface CallHangupEvent {
+  eventId: string;
+  callId: string;
+  bindId?: string;
+  caller?: string;
+  callee?: string;
+  virtualNum?: string;
+  callCenterAcceptTime?: number;
+  startDstCallTime?: number;
+  startDstRingTime?: number;
+  dstAcceptTime?: number;
+  endCallTime?: number;
+  /** VirturalNumCdr.CallEndStatus: 0 unknown, 1 normal, 2 forwarding lookup error, 3 not connected,
+   * 4 not answered, 5 rejected, 6 powered off, 7 no such number, 8 busy, 9 arrears, 10 carrier/platform error. */
+  callEndStatus: number;
+  /** Seconds from the caller reaching the virtual number to the end. */
+  srcDuration: number;
+  /** Seconds from the callee answering to the end. */
+  dstDuration: number;
+  recordUrl?: string;
+}
+
+/** A call's recording became available. */
+export interface CallRecordingEvent {
+  eventId: string;
+  callId: string;
+  bindId?: string;
+  recordUrl: string;
+}
+
+/** A key the caller pressed (IVR). */
+export interface KeyPressEvent {
+  eventId: string;
+  callId: string;
+  key: string;
+  timestamp: number;
+}
+
+export const callStatusSignal = defineSignal<[CallStatusEvent]>('callStatus');
+export const callHangupSignal = defineSignal<[CallHangupEvent]>('callHangup');
+export const callRecordingSignal = defineSignal<[CallRecordingEvent]>('callRecording');
+export const keyPressSignal = defineSignal<[KeyPressEvent]>('keyPress');
+
+// ---------------------------------------------------------------------------------------------
+// Masked-call session
+// ---------------------------------------------------------------------------------------------
+
+/** AXB: A and B call each other through X. XB: anyone (or the AccreditList) calls B through X. */
+export type SessionMode = 'AXB' | 'XB';
+
+export interface SessionInput {
+  /** The app's own unique name for the session (no personal data: it is visible in Temporal UI). */
+  sessionKey: string;
+  mode: SessionMode;
+  /** A: the caller side, 0086-prefixed; required in AXB, absent in XB. */
+  src?: string;
+  /** B: the callee side, 0086-prefixed. */
+  dst: string;
+  /** Record calls (GetVirtualNum.Record). */
+  record?: boolean;
+  /** Session lifetime from binding, in seconds. Default 24 h, at most 168 h. */
+  ttlSeconds?: number;
+  /**
+   * Upper bound for extendTtl, in seconds from binding; becomes GetVirtualNum.MaxAssignTime, so the
+   * platform itself unbinds by then even if this worker never runs again. Default min(2 × ttl, 168 h).
+   */
+  maxTtlSeconds?: number;
+  /** XB only: who may call B (at most 30 numbers). */
+  accreditList?: string[];
+  /** Ask for a specific virtual number; binding fails if it is in use. */
+  assignVirtualNum?: string;
+  /** City the virtual number should belong to (platform city id). */
+  cityId?: string;
+  /** Which call states the platform pushes (sum of StatusFlag bits). Default: all (16191). */
+  statusFlag?: number;
+  /** How long to keep collecting late hangup and recording events after unbinding. Default 300 s. */
+  drainSeconds?: number;
+  /** BizAppId when it differs from the worker's NPP_BIZ_APP_ID. */
+  bizAppId?: string;
+  /** Continue-as-new once history reaches this many events (Temporal's own suggestion always applies). */
+  continueAsNewAfterEvents?: number;
+  /** State carried over by continue-as-new; never set by apps. */
+  carried?: CarriedSession;
+}
+
+/** Twilio-Proxy-like lifecycle: open → in-progress → closed, or failed. */
+export type SessionStatus = 'open' | 'in-progress' | 'closed' | 'failed';
+export type SessionClosedReason = 'ttl-expired' | 'closed-by-app' | 'refnum-zero' | 'binding-gone' | 'cancelled';
+export type SessionFailedReason = 'bind-failed';
+
+export type CallState = 'ringing' | 'answered' | 'ended';
+
+/** One interaction through the virtual number. Numbers are masked. */
+export interface CallRecord {
+  callId: string;
+  bindId?: string;
+  state: CallState;
+  caller?: string;
+  callee?: string;
+  /** Every StatusFlag bit reported for this call. */
+  statusBits: number;
+  startedAt?: number;
+  answeredAt?: number;
+  endedAt?: number;
+  /** VirturalNumCdr.CallEndStatus and its meaning, once the hangup CDR arrived. */
+  endStatus?: number;
+  endStatusText?: string;
+  srcDuration?: number;
+  dstDuration?: number;
+  recordUrl?: string;
+  /** Keys pressed (IVR), in the order pressed. */
+  keys: string[];
+  keyTimes?: { key: string; timestamp: number }[];
+}
+
+export interface SessionState {
+  sessionKey: string;
+  mode: SessionMode;
+  status: SessionStatus;
+  closedReason?: SessionClosedReason;
+  failedReason?: SessionFailedReason;
+  /** Why binding failed: error code and message from the platform. */
+  failure?: { code: string; message: string };
+  /** Masked participant numbers. */
+  src?: string;
+  dst: string;
+  record: boolean;
+  virtualNum?: string;
+  bindId?: string;
+  /** BizId sent with every GetVirtualNum of this session: makes its bindings recognisable. */
+  bizId: string;
+  /** References this session holds on the binding (GetVirtualNum calls minus DelVirtualNum calls). */
+  heldReferences: number;
+  /** The platform's count as last reported (RefNum / RefLeftNum); includes other holders in XB. */
+  platformRefNum?: number;
+  calls: CallRecord[];
+  /** ISO-8601 times. */
+  createdAt: string;
+  boundAt?: string;
+  expiresAt?: string;
+  maxExpiresAt?: string;
+  lastInteractionAt?: string;
+  closedAt?: string;
+}
+
+/** What a run hands to the next one when it continues as new. */
+export interface CarriedSession {
+  state: SessionState;
+  /** Event ids already applied (dedupe of redeliveries). */
+  seenEventIds: string[];
+  /** BizIds issued so far: the next GetVirtualNum uses a new one. */
+  bizIdsIssued: number;
+}
+
+export interface ExtendTtlRequest {
+  /** Seconds to add to the current expiry. */
+  additionalSeconds: number;
+}
+
+export interface ReferenceResult {
+  heldReferences: number;
+  platformRefNum?: number;
+}
+
+export const sessionStateQuery = defineQuery<SessionState>('state');
+/** Unbinds now and answers the state at that moment; the run then drains late events and completes. */
+export const closeSessionUpdate = defineUpdate<SessionState, []>('close');
+export const extendTtlUpdate = defineUpdate<{ expiresAt: string }, [ExtendTtlRequest]>('extendTtl');
+/** XB: take one more reference on the session's virtual number (GetVirtualNum for the same Dst). */
+export const addReferenceUpdate = defineUpdate<ReferenceResult, []>('addReference');
+/** Give one reference back (DelVirtualNum); the session ends when it holds none. */
+export const releaseReferenceUpdate = defineUpdate<ReferenceResult, []>('releaseReference');

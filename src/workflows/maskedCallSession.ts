@@ -1,0 +1,404 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  TimeoutFailure,
+  upsertMemo,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { NppActivities } from '../activities/nppActivities.ts';
+import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
+import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
+import { maskPhone } from '../phone.ts';
+import { applyHangup, applyKeyPress, applyRecording, applyStatus, emptyCall, sortCalls } from './calls.ts';
+import {
+  addReferenceUpdate,
+  type CallRecord,
+  type CarriedSession,
+  callHangupSignal,
+  callRecordingSignal,
+  callStatusSignal,
+  closeSessionUpdate,
+  extendTtlUpdate,
+  keyPressSignal,
+  type ReferenceResult,
+  releaseReferenceUpdate,
+  type SessionClosedReason,
+  type SessionInput,
+  type SessionState,
+  type SessionStatus,
+  sessionStateQuery,
+} from './definitions.ts';
+import { NppBindId, NppCallId, NppSessionStatus, NppVirtualNum } from './searchAttributes.ts';
+import { type ResolvedSessionInput, resolveSessionInput } from './sessionInput.ts';
+
+const { getVirtualNum } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.GetVirtualNum);
+const { delVirtualNum } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DelVirtualNum);
+
+/** Event ids remembered for deduplication; redeliveries come within hours, not thousands of events later. */
+const MAX_SEEN_EVENT_IDS = 5000;
+/** Pause before retrying an unbind that failed for good (credentials, parameters): a human must act. */
+const STUCK_UNBIND_MAX_PAUSE_MS = 3_600_000;
+
+/** What an activity failure said, as code and message. */
+function failureOf(error: unknown): { code: string; message: string } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'Unknown', message: cause.message };
+  if (cause instanceof TimeoutFailure) return { code: 'Timeout', message: cause.message };
+  return { code: 'Unknown', message: error instanceof Error ? error.message : String(error) };
+}
+
+const isBindingGone = (error: unknown) => failureOf(error).code === BUSINESS_ERROR_CODES.BindingNotFound.code;
+
+/**
+ * A masked-call session: binds a virtual number, follows its calls through signals, and unbinds when
+ * the session holds no reference any more, the TTL passes, the app closes it or it is cancelled.
+ *
+ * References (RefNum). GetVirtualNum answers RefNum, the virtual number's remaining reference count,
+ * and DelVirtualNum answers RefLeftNum; at zero the platform unbinds. An AXB binding holds its number
+ * alone (RefNum 1). In XB the number is exclusive to its Dst, so a further GetVirtualNum for the same
+ * Dst (addReference, e.g. another order for the same callee) returns the same binding with RefNum one
+ * higher, and may be shared with other sessions of the same Dst. This session counts the references
+ * it took itself (`heldReferences`) and records the platform's count (`platformRefNum`). It ends as
+ * `refnum-zero` when it holds none any more or the platform reports zero, as `binding-gone` when the
+ * platform no longer knows the binding, and at TTL / close / cancel it gives back every reference it
+ * holds. It never gives back references it did not take.
+ *
+ * Double binds. GetVirtualNum is not idempotent: an attempt can time out after the platform bound a
+ * number. Every attempt's request carries a BizId unique to this session (prefix) and to the request
+ * (suffix), and the platform refuses a BizId twice, so a retried attempt cannot bind a second number:
+ * it fails with BizIdAlreadyUsed instead. In XB the session then asks again with a new BizId, gets the
+ * same (exclusive) binding back, and counts the lost reference as its own, so nothing leaks. In AXB
+ * the lost binding's id is unknowable: the session fails as bind-failed and the orphan lives until its
+ * MaxAssignTime (at most maxTtlSeconds), after which the platform unbinds it itself. Call events that
+ * name a binding other than the session's (an orphan that got a call) are released at the end too.
+ */
+export async function maskedCallSession(rawInput: SessionInput): Promise<SessionState> {
+  const input = resolveSessionInput(rawInput);
+  const { state, seenEventIds, bizIdsIssued } = input.carried ?? newSession(input);
+  const seen = new Set(seenEventIds);
+  let bizIds = bizIdsIssued;
+  let endReason: SessionClosedReason | undefined;
+  let referenceOpsInFlight = 0;
+  let unbound = false;
+
+  const nextBizId = () => `${state.bizId}${(bizIds++).toString(36).padStart(4, '0')}`;
+  const bindRequest = () => ({
+    Dst: input.dst,
+    ...(input.src ? { Src: input.src } : {}),
+    ...(input.accreditList ? { AccreditList: input.accreditList } : {}),
+    ...(input.assignVirtualNum ? { AssignVirtualNum: input.assignVirtualNum } : {}),
+    ...(input.cityId ? { CityId: input.cityId } : {}),
+    ...(input.bizAppId ? { BizAppId: input.bizAppId } : {}),
+    Record: input.record ? '1' : '0',
+    MaxAssignTime: String(input.maxTtlSeconds),
+    StatusFlag: String(input.statusFlag),
+    BizId: nextBizId(),
+  });
+  const who = input.src ? `${maskPhone(input.src)} ↔ ${maskPhone(input.dst)}` : `anyone → ${maskPhone(input.dst)}`;
+
+  function setStatus(status: SessionStatus): void {
+    state.status = status;
+    upsertSearchAttributes([{ key: NppSessionStatus, value: status }]);
+    showDetails();
+  }
+
+  function showDetails(note?: string): void {
+    const parts = [`**${state.status}**${state.closedReason ? ` (${state.closedReason})` : ''}`, `${input.mode} ${who}`];
+    if (state.virtualNum) parts.push(`via ${state.virtualNum}`);
+    parts.push(`${state.calls.length} call(s)`, `${state.heldReferences} reference(s)`);
+    if (state.expiresAt && !state.closedAt) parts.push(`expires ${state.expiresAt}`);
+    if (note) parts.push(note);
+    setCurrentDetails(parts.join(' · '));
+  }
+
+  function applyEvent<E extends { eventId: string; callId: string }>(
+    event: E,
+    apply: (call: CallRecord, event: E) => CallRecord,
+    at: number | undefined,
+  ): void {
+    if (seen.has(event.eventId)) return;
+    seen.add(event.eventId);
+    const existing = state.calls.find((call) => call.callId === event.callId);
+    const updated = apply(existing ?? emptyCall(event.callId), event);
+    state.calls = sortCalls([...state.calls.filter((call) => call !== existing), updated]);
+    if (at !== undefined) {
+      const iso = new Date(at * 1000).toISOString();
+      if (!state.lastInteractionAt || iso > state.lastInteractionAt) state.lastInteractionAt = iso;
+    }
+    if (!existing) upsertSearchAttributes([{ key: NppCallId, value: state.calls.map((call) => call.callId) }]);
+    if (state.status === 'open') setStatus('in-progress');
+    else showDetails();
+  }
+
+  setHandler(callStatusSignal, (event) => applyEvent(event, applyStatus, event.timestamp));
+  setHandler(callHangupSignal, (event) => applyEvent(event, applyHangup, event.endCallTime));
+  setHandler(callRecordingSignal, (event) => applyEvent(event, applyRecording, undefined));
+  setHandler(keyPressSignal, (event) => applyEvent(event, applyKeyPress, event.timestamp));
+  setHandler(sessionStateQuery, () => state);
+
+  const acceptsChanges = () => endReason === undefined && state.bindId !== undefined;
+
+  setHandler(
+    closeSessionUpdate,
+    async () => {
+      endReason ??= 'closed-by-app';
+      await condition(() => unbound);
+      return state;
+    },
+    { description: 'Unbind now; answers the state once unbound, then the run drains late events.' },
+  );
+
+  setHandler(
+    extendTtlUpdate,
+    ({ additionalSeconds }) => {
+      const expiresAt = new Date(Date.parse(state.expiresAt ?? '') + additionalSeconds * 1000).toISOString();
+      state.expiresAt = expiresAt;
+      showDetails();
+      return { expiresAt };
+    },
+    {
+      validator: ({ additionalSeconds }) => {
+        if (!acceptsChanges()) throw new Error('the session is not open');
+        if (!Number.isInteger(additionalSeconds) || additionalSeconds <= 0) {
+          throw new Error('additionalSeconds must be a positive whole number');
+        }
+        const wanted = Date.parse(state.expiresAt ?? '') + additionalSeconds * 1000;
+        if (wanted > Date.parse(state.maxExpiresAt ?? '')) {
+          throw new Error(`cannot extend past ${state.maxExpiresAt} (MaxAssignTime chosen at bind)`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    addReferenceUpdate,
+    async (): Promise<ReferenceResult> => {
+      referenceOpsInFlight++;
+      try {
+        const response = await CancellationScope.nonCancellable(() =>
+          getVirtualNum.executeWithOptions({ ...NPP_ACTIVITY_OPTIONS.GetVirtualNum, summary: `add reference ${who}` }, [
+            bindRequest(),
+          ]),
+        );
+        if (response.BindId !== state.bindId) {
+          // The number is exclusive to Dst, so this should not happen; never keep a second binding.
+          if (response.BindId) await releaseUntilDone(response.BindId);
+          throw ApplicationFailure.nonRetryable('the platform answered with a different binding', 'UnexpectedBinding');
+        }
+        state.heldReferences++;
+        state.platformRefNum = Number(response.RefNum ?? state.platformRefNum);
+        showDetails();
+        return { heldReferences: state.heldReferences, platformRefNum: state.platformRefNum };
+      } finally {
+        referenceOpsInFlight--;
+      }
+    },
+    {
+      validator: () => {
+        if (!acceptsChanges()) throw new Error('the session is not open');
+        if (input.mode !== 'XB') throw new Error('only an XB session can take further references on its number');
+      },
+    },
+  );
+
+  setHandler(
+    releaseReferenceUpdate,
+    async (): Promise<ReferenceResult> => {
+      referenceOpsInFlight++;
+      try {
+        const bindId = state.bindId as string;
+        try {
+          const response = await CancellationScope.nonCancellable(() =>
+            delVirtualNum.executeWithOptions({ ...NPP_ACTIVITY_OPTIONS.DelVirtualNum, summary: `release ${bindId}` }, [
+              { BindId: bindId, ...(input.bizAppId ? { BizAppId: input.bizAppId } : {}) },
+            ]),
+          );
+          state.heldReferences--;
+          state.platformRefNum = Number(response.RefLeftNum ?? 0);
+          if (state.platformRefNum === 0) state.heldReferences = 0;
+          if (state.heldReferences === 0) endReason ??= 'refnum-zero';
+        } catch (error) {
+          if (!isBindingGone(error)) throw error;
+          state.heldReferences = 0;
+          state.platformRefNum = 0;
+          endReason ??= 'binding-gone';
+        }
+        showDetails();
+        return { heldReferences: state.heldReferences, platformRefNum: state.platformRefNum };
+      } finally {
+        referenceOpsInFlight--;
+      }
+    },
+    {
+      validator: () => {
+        if (!acceptsChanges() || state.heldReferences === 0) throw new Error('the session holds no reference');
+      },
+    },
+  );
+
+  /**
+   * DelVirtualNum until the platform confirms: the activity retries transient faults without limit;
+   * failures it cannot retry (credentials, parameters) need a human, so the session keeps trying with
+   * growing pauses rather than forget a bound number. Answers the platform's RefLeftNum (0 when gone).
+   */
+  async function releaseUntilDone(bindId: string): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await delVirtualNum.executeWithOptions(
+          { ...NPP_ACTIVITY_OPTIONS.DelVirtualNum, summary: `unbind ${bindId}` },
+          [{ BindId: bindId, ...(input.bizAppId ? { BizAppId: input.bizAppId } : {}) }],
+        );
+        return Number(response.RefLeftNum ?? 0);
+      } catch (error) {
+        if (isBindingGone(error)) return 0;
+        const { code, message } = failureOf(error);
+        log.error('unbind failed; retrying after a pause', { bindId, code, message, attempt });
+        showDetails(`unbind of ${bindId} failing: ${code}`);
+        await sleep(Math.min(60_000 * 2 ** attempt, STUCK_UNBIND_MAX_PAUSE_MS));
+      }
+    }
+  }
+
+  /** Gives back every reference this session holds, and any other binding its calls revealed. */
+  async function unbindEverything(): Promise<void> {
+    while (state.bindId && state.heldReferences > 0) {
+      const left = await releaseUntilDone(state.bindId);
+      state.heldReferences = left === 0 ? 0 : state.heldReferences - 1;
+      state.platformRefNum = left;
+    }
+    const strays = new Set(state.calls.map((call) => call.bindId).filter((id) => id && id !== state.bindId));
+    for (const bindId of strays) {
+      log.warn('releasing a binding of this session that it did not know it held', { bindId });
+      await releaseUntilDone(bindId as string);
+    }
+  }
+
+  async function bind(): Promise<void> {
+    const summary = { ...NPP_ACTIVITY_OPTIONS.GetVirtualNum, summary: `bind ${input.mode} ${who}` };
+    let response: Awaited<ReturnType<typeof getVirtualNum>>;
+    try {
+      try {
+        response = await getVirtualNum.executeWithOptions(summary, [bindRequest()]);
+      } catch (error) {
+        if (input.mode !== 'XB' || failureOf(error).code !== BUSINESS_ERROR_CODES.BizIdAlreadyUsed.code) throw error;
+        // An earlier attempt bound the number but its answer was lost. XB bindings are exclusive to
+        // Dst: asking again returns that binding, and the lost reference is ours to give back too.
+        log.warn('an earlier bind attempt succeeded unseen; recovering its reference');
+        response = await getVirtualNum.executeWithOptions(summary, [bindRequest()]);
+        state.heldReferences++;
+      }
+    } catch (error) {
+      const failure = failureOf(error);
+      state.failedReason = 'bind-failed';
+      state.failure = failure;
+      state.closedAt = new Date().toISOString();
+      setStatus('failed');
+      throw ApplicationFailure.create({
+        type: 'BindFailed',
+        message: `bind-failed: ${failure.code}: ${failure.message}`,
+        nonRetryable: true,
+        details: [state],
+      });
+    }
+    const now = Date.now();
+    state.bindId = response.BindId;
+    state.virtualNum = response.VirtualNum;
+    state.heldReferences++;
+    state.platformRefNum = Number(response.RefNum ?? 1);
+    state.boundAt = new Date(now).toISOString();
+    state.expiresAt = new Date(now + input.ttlSeconds * 1000).toISOString();
+    state.maxExpiresAt = new Date(now + input.maxTtlSeconds * 1000).toISOString();
+    upsertSearchAttributes([
+      { key: NppBindId, value: state.bindId ?? '' },
+      { key: NppVirtualNum, value: state.virtualNum ?? '' },
+    ]);
+    upsertMemo({ virtualNum: state.virtualNum });
+    showDetails();
+  }
+
+  const continueAsNewDue = () =>
+    workflowInfo().continueAsNewSuggested ||
+    (input.continueAsNewAfterEvents !== undefined && workflowInfo().historyLength >= input.continueAsNewAfterEvents);
+
+  async function close(): Promise<void> {
+    await condition(() => referenceOpsInFlight === 0);
+    await unbindEverything();
+    state.closedReason = endReason;
+    state.closedAt = new Date().toISOString();
+    unbound = true;
+    setStatus('closed');
+  }
+
+  let cancellation: unknown;
+  try {
+    if (!input.carried) {
+      upsertMemo({ mode: input.mode, src: input.src && maskPhone(input.src), dst: maskPhone(input.dst), record: input.record });
+      setStatus('open');
+      // Not cancellable: a bind the platform performed must be known, to be undone.
+      await CancellationScope.nonCancellable(bind);
+    }
+    while (endReason === undefined) {
+      const remaining = Date.parse(state.expiresAt ?? '') - Date.now();
+      if (remaining <= 0) {
+        endReason = 'ttl-expired';
+        break;
+      }
+      if (continueAsNewDue()) {
+        await condition(() => referenceOpsInFlight === 0);
+        const carried: CarriedSession = {
+          state,
+          seenEventIds: [...seen].slice(-MAX_SEEN_EVENT_IDS),
+          bizIdsIssued: bizIds,
+        };
+        await continueAsNew<typeof maskedCallSession>({ ...rawInput, carried });
+      }
+      await condition(() => endReason !== undefined || continueAsNewDue(), remaining);
+    }
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    endReason = 'cancelled';
+    cancellation = error;
+  }
+  // Unbinding runs to the end whatever happens to the run meanwhile.
+  await CancellationScope.nonCancellable(close);
+  if (cancellation) throw cancellation;
+
+  // Late hangup and recording events still arrive after unbinding; collect them, then finish.
+  try {
+    await sleep(input.drainSeconds * 1000);
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+  }
+  return state;
+}
+
+function newSession(input: ResolvedSessionInput): CarriedSession {
+  return {
+    state: {
+      sessionKey: input.sessionKey,
+      mode: input.mode,
+      status: 'open',
+      ...(input.src ? { src: maskPhone(input.src) } : {}),
+      dst: maskPhone(input.dst),
+      record: input.record,
+      // BizId allows 16 letters or digits: 12 identify the session, 4 the request within it.
+      bizId: uuid4().replace(/-/g, '').slice(0, 12),
+      heldReferences: 0,
+      calls: [],
+      createdAt: new Date().toISOString(),
+    },
+    seenEventIds: [],
+    bizIdsIssued: 0,
+  };
+}

@@ -1,0 +1,76 @@
+// Validation and defaults of a session's input. Pure: runs first thing in the workflow, so bad input
+// fails the run at once, non-retryable, with a reason that names the field (never the number).
+import { ApplicationFailure } from '@temporalio/workflow';
+import { isPlatformNumber } from '../phone.ts';
+import type { SessionInput } from './definitions.ts';
+
+export const DEFAULT_TTL_SECONDS = 24 * 3600;
+/** GetVirtualNum.MaxAssignTime cannot exceed 168 hours. */
+export const MAX_TTL_SECONDS = 168 * 3600;
+export const DEFAULT_DRAIN_SECONDS = 300;
+/** Every StatusFlag bit the seed defines (1+2+4+8+16+32+256+512+1024+2048+4096+8192). */
+export const ALL_STATUS_BITS = 16191;
+export const MAX_ACCREDIT_LIST = 30;
+
+export const INVALID_SESSION_INPUT = 'InvalidSessionInput';
+
+/** The input with every default applied. */
+export interface ResolvedSessionInput extends SessionInput {
+  record: boolean;
+  ttlSeconds: number;
+  maxTtlSeconds: number;
+  statusFlag: number;
+  drainSeconds: number;
+}
+
+function reject(reason: string): never {
+  throw ApplicationFailure.create({ type: INVALID_SESSION_INPUT, message: reason, nonRetryable: true });
+}
+
+function wholeNumber(value: unknown, field: string, min: number, max: number): void {
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    reject(`${field} must be a whole number between ${min} and ${max}`);
+  }
+}
+
+export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
+  if (typeof input !== 'object' || input === null) reject('input must be an object');
+  if (typeof input.sessionKey !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(input.sessionKey)) {
+    reject('sessionKey must be 1-128 characters of letters, digits, ".", "_", ":" or "-"');
+  }
+  if (input.mode !== 'AXB' && input.mode !== 'XB') reject('mode must be "AXB" or "XB"');
+  if (!isPlatformNumber(input.dst)) reject('dst must be a number in the platform format: 0086 then 11 digits of a mobile or a fixed line with area code');
+  if (input.mode === 'AXB') {
+    if (!isPlatformNumber(input.src)) reject('src is required in AXB mode and must be 0086-prefixed like dst');
+    if (input.src === input.dst) reject('src and dst must differ');
+    if (input.accreditList !== undefined) reject('accreditList applies to XB mode only');
+  } else if (input.src !== undefined) {
+    reject('src must be absent in XB mode (anyone, or the accreditList, may call dst)');
+  }
+  if (input.accreditList !== undefined) {
+    if (!Array.isArray(input.accreditList) || input.accreditList.length > MAX_ACCREDIT_LIST) {
+      reject(`accreditList must be a list of at most ${MAX_ACCREDIT_LIST} numbers`);
+    }
+    input.accreditList.forEach((n, i) => isPlatformNumber(n) || reject(`accreditList[${i}] is not a 0086-prefixed number`));
+  }
+  if (input.assignVirtualNum !== undefined && !isPlatformNumber(input.assignVirtualNum)) {
+    reject('assignVirtualNum must be a 0086-prefixed number');
+  }
+  if (input.cityId !== undefined && !/^\d{1,8}$/.test(input.cityId)) reject('cityId must be digits');
+  if (input.record !== undefined && typeof input.record !== 'boolean') reject('record must be true or false');
+
+  const ttlSeconds = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+  wholeNumber(ttlSeconds, 'ttlSeconds', 1, MAX_TTL_SECONDS);
+  const maxTtlSeconds = input.maxTtlSeconds ?? Math.min(2 * ttlSeconds, MAX_TTL_SECONDS);
+  wholeNumber(maxTtlSeconds, 'maxTtlSeconds', ttlSeconds, MAX_TTL_SECONDS);
+  const statusFlag = input.statusFlag ?? ALL_STATUS_BITS;
+  if (!Number.isInteger(statusFlag) || statusFlag < 0 || (statusFlag & ~ALL_STATUS_BITS) !== 0) {
+    reject('statusFlag must be a sum of the StatusFlag bits (0 to 16191)');
+  }
+  const drainSeconds = input.drainSeconds ?? DEFAULT_DRAIN_SECONDS;
+  wholeNumber(drainSeconds, 'drainSeconds', 0, 7 * 24 * 3600);
+  if (input.continueAsNewAfterEvents !== undefined) {
+    wholeNumber(input.continueAsNewAfterEvents, 'continueAsNewAfterEvents', 100, 50_000);
+  }
+  return { ...input, record: input.record ?? false, ttlSeconds, maxTtlSeconds, statusFlag, drainSeconds };
+}

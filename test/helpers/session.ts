@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { expect } from 'vitest';
+import { createNppActivities } from '../../src/activities/nppActivities.ts';
+import { NppClient } from '../../src/npp/client.ts';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.ts';
+import {
+  type CallHangupEvent,
+  type CallRecordingEvent,
+  type CallStatusEvent,
+  callHangupSignal,
+  callRecordingSignal,
+  callStatusSignal,
+  type SessionInput,
+  sessionWorkflowId,
+} from '../../src/workflows/definitions.ts';
+import { maskedCallSession } from '../../src/workflows/maskedCallSession.ts';
+
+export const SECRET_ID = 'AKIDsessiontests';
+export const SECRET_KEY = 'session-test-secret-key';
+export const BIZ_APP_ID = '1400000042';
+
+/** Random, valid 0086 mobile numbers: no two tests share a participant. */
+export function phone(): string {
+  return `00861${3 + Math.floor(Math.random() * 7)}${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`;
+}
+
+export interface NppStack {
+  sim: Simulator;
+  client: NppClient;
+  activities: ReturnType<typeof createNppActivities>;
+  close(): Promise<void>;
+}
+
+/** The simulator over HTTP and the activities built on the real client pointed at it. */
+export async function startNppStack(options: Partial<SimulatorOptions> = {}): Promise<NppStack> {
+  const sim = await startSimulator({ secretId: SECRET_ID, secretKey: SECRET_KEY, delivery: { baseDelayMs: 20 }, ...options });
+  const client = new NppClient({
+    endpoint: sim.url,
+    secretId: SECRET_ID,
+    secretKey: SECRET_KEY,
+    bizAppId: BIZ_APP_ID,
+  });
+  return {
+    sim,
+    client,
+    activities: createNppActivities({ client }),
+    async close() {
+      await client.close();
+      await sim.close();
+    },
+  };
+}
+
+export interface SimBinding {
+  BindId: string;
+  VirtualNum: string;
+  RefNum: number;
+}
+
+export async function simBindings(sim: Simulator): Promise<SimBinding[]> {
+  const response = await fetch(`${sim.url}/_sim/bindings`);
+  return (await response.json()) as SimBinding[];
+}
+
+/** The leak check: nothing of this test left bound on the platform. */
+export async function expectNoBindings(sim: Simulator): Promise<void> {
+  expect(await simBindings(sim)).toEqual([]);
+}
+
+export async function startSession(client: Client, taskQueue: string, input: Partial<SessionInput>) {
+  const sessionKey = input.sessionKey ?? `test-${randomUUID()}`;
+  const full = { sessionKey, mode: 'AXB', dst: phone(), drainSeconds: 0, ...input } as SessionInput;
+  return client.workflow.start(maskedCallSession, {
+    args: [full],
+    taskQueue,
+    workflowId: sessionWorkflowId(sessionKey),
+  });
+}
+
+/** The events the webhook would signal for one answered call, with content-derived ids. */
+export function answeredCallEvents(call: {
+  callId: string;
+  bindId: string;
+  caller: string;
+  callee: string;
+  start: number;
+  talkSeconds: number;
+  recordUrl?: string;
+}) {
+  const { callId, bindId, caller, callee, start } = call;
+  const end = start + 2 + call.talkSeconds;
+  const status = (callStatus: number, timestamp: number): CallStatusEvent => ({
+    eventId: `${callId}-status-${callStatus}`,
+    callId,
+    bindId,
+    callStatus,
+    timestamp,
+    caller,
+    callee,
+  });
+  const hangup: CallHangupEvent = {
+    eventId: `${callId}-hangup`,
+    callId,
+    bindId,
+    caller,
+    callee,
+    callCenterAcceptTime: start,
+    startDstCallTime: start,
+    startDstRingTime: start + 1,
+    dstAcceptTime: start + 2,
+    endCallTime: end,
+    callEndStatus: 1,
+    srcDuration: end - start,
+    dstDuration: call.talkSeconds,
+    ...(call.recordUrl ? { recordUrl: call.recordUrl } : {}),
+  };
+  const recording: CallRecordingEvent | undefined = call.recordUrl
+    ? { eventId: `${callId}-record`, callId, bindId, recordUrl: call.recordUrl }
+    : undefined;
+  return {
+    statuses: [status(1, start), status(256, start), status(512, start + 1), status(1024, start + 2), status(4096, end)],
+    hangup,
+    recording,
+  };
+}
+
+/** Signals one call's events in the given order (a list of thunks), as the webhook would. */
+export async function deliver(handle: WorkflowHandle, events: ReturnType<typeof answeredCallEvents>, order: 'clean' | 'reversed' | 'duplicated' = 'clean') {
+  const sends: (() => Promise<void>)[] = [
+    ...events.statuses.map((event) => () => handle.signal(callStatusSignal, event)),
+    () => handle.signal(callHangupSignal, events.hangup),
+    ...(events.recording ? [() => handle.signal(callRecordingSignal, events.recording as CallRecordingEvent)] : []),
+  ];
+  const sequence = order === 'reversed' ? [...sends].reverse() : order === 'duplicated' ? [...sends, ...sends, sends[0] as () => Promise<void>] : sends;
+  for (const send of sequence) await send();
+}

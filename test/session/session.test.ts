@@ -1,0 +1,318 @@
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addReferenceUpdate,
+  callStatusSignal,
+  closeSessionUpdate,
+  extendTtlUpdate,
+  keyPressSignal,
+  releaseReferenceUpdate,
+  sessionStateQuery,
+} from '../../src/workflows/definitions.ts';
+import { withWorker } from '../helpers/temporal.ts';
+import {
+  answeredCallEvents,
+  deliver,
+  expectNoBindings,
+  type NppStack,
+  phone,
+  type SimBinding,
+  simBindings,
+  startNppStack,
+  startSession,
+} from '../helpers/session.ts';
+
+let npp: NppStack;
+beforeAll(async () => {
+  npp = await startNppStack();
+});
+afterAll(() => npp.close());
+// The guarantee that matters most: whatever a test did, nothing stays bound on the platform.
+// (Reset afterwards so one failing test does not fail the next ones too.)
+afterEach(async () => {
+  try {
+    await expectNoBindings(npp.sim);
+  } finally {
+    npp.sim.reset();
+  }
+});
+
+/** The reason a rejected update gives (the validator's message travels as the failure's cause). */
+const rejection = (update: Promise<unknown>) =>
+  update.then(
+    () => 'accepted',
+    (error: WorkflowUpdateFailedError) => error.cause?.message ?? error.message,
+  );
+
+const run = <T>(fn: Parameters<typeof withWorker<T>>[1]) => withWorker({ activities: npp.activities }, fn);
+
+describe('maskedCallSession', () => {
+  it('AXB: binds, follows two calls with recordings, closes and unbinds', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const [a, b] = [phone(), phone()];
+      const handle = await startSession(client, taskQueue, { mode: 'AXB', src: a, dst: b, record: true });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      const bound = await handle.query(sessionStateQuery);
+      expect(bound).toMatchObject({ status: 'open', heldReferences: 1, platformRefNum: 1, record: true });
+      expect(bound.src).toBe(`${a.slice(0, 7)}****${a.slice(-4)}`);
+      const [binding] = await simBindings(npp.sim);
+      expect(binding).toMatchObject({ BindId: bound.bindId, VirtualNum: bound.virtualNum, RefNum: 1 });
+
+      const first = answeredCallEvents({ callId: 'call-1', bindId: bound.bindId as string, caller: a, callee: b, start: 1_800_000_000, talkSeconds: 30, recordUrl: 'http://127.0.0.1:1/rec/1.wav' });
+      const second = answeredCallEvents({ callId: 'call-2', bindId: bound.bindId as string, caller: b, callee: a, start: 1_800_000_100, talkSeconds: 5, recordUrl: 'http://127.0.0.1:1/rec/2.wav' });
+      await deliver(handle, first);
+      await deliver(handle, second);
+
+      const closed = await handle.executeUpdate(closeSessionUpdate);
+      expect(closed).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0, platformRefNum: 0 });
+      const summary = await handle.result();
+      expect(summary.calls.map((c) => [c.callId, c.state, c.dstDuration, c.recordUrl, c.endStatusText])).toEqual([
+        ['call-1', 'ended', 30, 'http://127.0.0.1:1/rec/1.wav', 'normal'],
+        ['call-2', 'ended', 5, 'http://127.0.0.1:1/rec/2.wav', 'normal'],
+      ]);
+      expect(summary.calls[1]).toMatchObject({ caller: `${b.slice(0, 7)}****${b.slice(-4)}`, answeredAt: 1_800_000_102 });
+      expect(summary.lastInteractionAt).toBe(new Date((1_800_000_100 + 7) * 1000).toISOString());
+
+      const { searchAttributes, memo } = await handle.describe();
+      expect(searchAttributes).toMatchObject({
+        NppBindId: [bound.bindId],
+        NppVirtualNum: [bound.virtualNum],
+        NppSessionStatus: ['closed'],
+        NppCallId: ['call-1', 'call-2'],
+      });
+      expect(JSON.stringify(searchAttributes)).not.toContain(a);
+      expect(memo).toMatchObject({ mode: 'AXB', src: bound.src, dst: bound.dst, virtualNum: bound.virtualNum });
+      expect(JSON.stringify(memo)).not.toContain(b);
+    });
+  });
+
+  it('XB with an AccreditList binds without Src and passes the list to the platform', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const [b, allowed] = [phone(), phone()];
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: b, accreditList: [allowed] });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      const [binding] = await simBindings(npp.sim);
+      expect(binding).toMatchObject({ mode: 'XB', Src: null, Dst: b, AccreditList: [allowed] });
+      await handle.executeUpdate(closeSessionUpdate);
+      expect((await handle.result()).closedReason).toBe('closed-by-app');
+    });
+  });
+
+  it('ends when the TTL passes and unbinds', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone(), ttlSeconds: 2 });
+      const summary = await handle.result();
+      expect(summary).toMatchObject({ status: 'closed', closedReason: 'ttl-expired', heldReferences: 0 });
+      expect(Date.parse(summary.closedAt as string) - Date.parse(summary.boundAt as string)).toBeGreaterThanOrEqual(2000);
+    });
+  });
+
+  it('extends the TTL up to the MaxAssignTime chosen at bind, not beyond', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone(), ttlSeconds: 2, maxTtlSeconds: 600 });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      const before = await handle.query(sessionStateQuery);
+      const { expiresAt } = await handle.executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds: 60 }] });
+      expect(Date.parse(expiresAt) - Date.parse(before.expiresAt as string)).toBe(60_000);
+      expect(await rejection(handle.executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds: 600 }] }))).toMatch(
+        /^cannot extend past .* \(MaxAssignTime chosen at bind\)$/,
+      );
+      expect(await rejection(handle.executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds: -5 }] }))).toBe(
+        'additionalSeconds must be a positive whole number',
+      );
+      // The original 2 s have passed: still open thanks to the extension.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect((await handle.query(sessionStateQuery)).status).toBe('open');
+      await handle.executeUpdate(closeSessionUpdate);
+      await handle.result();
+    });
+  });
+
+  it('XB: shared references are counted and the session ends when they reach zero', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const dst = phone();
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      // A second session for the same callee shares the exclusive number: the platform's count is 2.
+      const other = await startSession(client, taskQueue, { mode: 'XB', dst });
+      await expect.poll(() => other.query(sessionStateQuery).then((s) => s.platformRefNum)).toBe(2);
+      expect((await other.query(sessionStateQuery)).bindId).toBe((await handle.query(sessionStateQuery)).bindId);
+
+      expect(await handle.executeUpdate(addReferenceUpdate)).toEqual({ heldReferences: 2, platformRefNum: 3 });
+      expect(await handle.executeUpdate(releaseReferenceUpdate)).toEqual({ heldReferences: 1, platformRefNum: 2 });
+      expect(await handle.executeUpdate(releaseReferenceUpdate)).toEqual({ heldReferences: 0, platformRefNum: 1 });
+      const summary = await handle.result();
+      expect(summary).toMatchObject({ status: 'closed', closedReason: 'refnum-zero', heldReferences: 0 });
+      // The other session's reference is untouched...
+      expect(await simBindings(npp.sim)).toMatchObject([{ RefNum: 1 }]);
+      // ...and releasing it brings the platform's count to zero.
+      expect(await other.executeUpdate(releaseReferenceUpdate)).toEqual({ heldReferences: 0, platformRefNum: 0 });
+      expect((await other.result()).closedReason).toBe('refnum-zero');
+      expect(await rejection(handle.executeUpdate(addReferenceUpdate))).toMatch(/already completed/);
+    });
+  });
+
+  it('AXB refuses addReference', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone() });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      expect(await rejection(handle.executeUpdate(addReferenceUpdate))).toMatch(/only an XB session/);
+      await handle.executeUpdate(closeSessionUpdate);
+      await handle.result();
+    });
+  });
+
+  it('duplicated and reordered events give the same state as a clean delivery', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const results = [];
+      const [a, b] = [phone(), phone()];
+      for (const order of ['clean', 'reversed', 'duplicated'] as const) {
+        const handle = await startSession(client, taskQueue, { mode: 'AXB', src: a, dst: b, record: true });
+        await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+        const events = answeredCallEvents({ callId: 'c-1', bindId: 'b', caller: a, callee: b, start: 1_800_000_000, talkSeconds: 9, recordUrl: 'http://127.0.0.1:1/r.wav' });
+        await deliver(handle, events, order);
+        // Keys pressed 1, 2, 3, delivered out of order and twice.
+        for (const [key, t] of [['3', 30], ['1', 10], ['2', 20], ['1', 10]] as const) {
+          await handle.signal(keyPressSignal, { eventId: `k-${key}`, callId: 'c-1', key, timestamp: 1_800_000_000 + t });
+        }
+        await handle.executeUpdate(closeSessionUpdate);
+        const { calls, lastInteractionAt } = await handle.result();
+        results.push({ calls, lastInteractionAt });
+      }
+      expect(results[0]?.calls[0]).toMatchObject({ state: 'ended', statusBits: 1 | 256 | 512 | 1024 | 4096, keys: ['1', '2', '3'] });
+      expect(results[1]).toEqual(results[0]);
+      expect(results[2]).toEqual(results[0]);
+    });
+  });
+
+  it('cancellation unbinds before the run ends as cancelled', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone() });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      expect(await simBindings(npp.sim)).toHaveLength(1);
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      expect(await handle.query(sessionStateQuery)).toMatchObject({ status: 'closed', closedReason: 'cancelled' });
+    });
+  });
+
+  it.each([
+    [{ mode: 'AXB', dst: '13800000000' }, /dst must be a number in the platform format/],
+    [{ mode: 'AXB' }, /src is required in AXB mode/],
+    [{ mode: 'XB', src: '008613800000000' }, /src must be absent in XB mode/],
+    [{ mode: 'AB' }, /mode must be "AXB" or "XB"/],
+    [{ mode: 'XB', ttlSeconds: 169 * 3600 }, /ttlSeconds must be a whole number between 1 and 604800/],
+    [{ mode: 'XB', accreditList: Array.from({ length: 31 }, () => '008613800000000') }, /at most 30/],
+    [{ mode: 'XB', statusFlag: 1 << 20 }, /statusFlag must be a sum of the StatusFlag bits/],
+    [{ mode: 'XB', sessionKey: 'has spaces' }, /sessionKey must be/],
+  ])('invalid input %j fails at once, non-retryable, with a reason', async (input, reason) => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, input as never);
+      const failure = await handle.result().then(
+        () => expect.unreachable('should fail'),
+        (error: WorkflowFailedError) => error,
+      );
+      expect(failure.cause).toMatchObject({ type: 'InvalidSessionInput', nonRetryable: true });
+      expect(failure.cause?.message).toMatch(reason);
+      expect(failure.cause?.message).not.toMatch(/\d{11}/);
+    });
+  });
+
+  it('transient API faults are retried to success', async () => {
+    await run(async ({ client, taskQueue }) => {
+      await fetch(`${npp.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'GetVirtualNum', kind: '5xx', count: 1 }) });
+      await fetch(`${npp.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'GetVirtualNum', kind: 'RequestLimitExceeded', count: 1 }) });
+      await fetch(`${npp.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'DelVirtualNum', kind: 'drop-connection', count: 1 }) });
+      const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone() });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout: 15_000 }).toBeTruthy();
+      await handle.executeUpdate(closeSessionUpdate);
+      expect((await handle.result()).heldReferences).toBe(0);
+      const history = await handle.fetchHistory();
+      const failedAttempts = history.events?.find((e) => e.activityTaskStartedEventAttributes?.attempt && e.activityTaskStartedEventAttributes.attempt > 1);
+      expect(failedAttempts).toBeDefined();
+    });
+  });
+});
+
+describe('maskedCallSession with an exhausted pool', () => {
+  it('fails with reason bind-failed and holds nothing', async () => {
+    const small = await startNppStack({ pool: 1 });
+    try {
+      await withWorker({ activities: small.activities }, async ({ client, taskQueue }) => {
+        const holder = await startSession(client, taskQueue, { mode: 'AXB', src: phone() });
+        await expect.poll(() => holder.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+        const starved = await startSession(client, taskQueue, { mode: 'AXB', src: phone() });
+        const failure = await starved.result().then(
+          () => expect.unreachable('should fail'),
+          (error: WorkflowFailedError) => error,
+        );
+        expect(failure.cause).toMatchObject({ type: 'BindFailed', nonRetryable: true });
+        expect(failure.cause?.message).toMatch(/^bind-failed: 101: /);
+        expect((await starved.describe()).searchAttributes.NppSessionStatus).toEqual(['failed']);
+        await holder.executeUpdate(closeSessionUpdate);
+        await holder.result();
+      });
+      await expectNoBindings(small.sim);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('maskedCallSession when a bind answer is lost', () => {
+  const lateAnswer = () =>
+    fetch(`${npp.sim.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // Processed by the platform, answered after the activity's 10 s start-to-close timeout.
+      body: JSON.stringify({ action: 'GetVirtualNum', kind: 'late-answer', latencyMs: 11_000, count: 1 }),
+    });
+
+  it('XB: the retry is refused by BizId, the session recovers the lost reference and gives both back', async () => {
+    await lateAnswer();
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone() });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout: 30_000 }).toBeTruthy();
+      expect(await handle.query(sessionStateQuery)).toMatchObject({ heldReferences: 2, platformRefNum: 2 });
+      expect(await simBindings(npp.sim)).toMatchObject([{ RefNum: 2 }]);
+      await handle.executeUpdate(closeSessionUpdate);
+      expect(await handle.result()).toMatchObject({ heldReferences: 0, platformRefNum: 0 });
+    });
+  }, 60_000);
+
+  it('AXB: the session fails as bind-failed and the orphan expires at MaxAssignTime (the documented risk)', async () => {
+    await lateAnswer();
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone(), ttlSeconds: 600, maxTtlSeconds: 900 });
+      const failure = await handle.result().then(
+        () => expect.unreachable('should fail'),
+        (error: WorkflowFailedError) => error,
+      );
+      expect(failure.cause?.message).toMatch(/^bind-failed: 104: /);
+      const [orphan] = await simBindings(npp.sim);
+      expect((orphan as SimBinding & { expiresAt: number }).expiresAt - Date.now() / 1000).toBeLessThanOrEqual(900);
+      npp.sim.reset();
+    });
+  }, 60_000);
+});
+
+describe('maskedCallSession on a long history', () => {
+  it('continues as new, carrying calls and deduplication, and still unbinds', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      const status = (i: number) => ({ eventId: `e-${i}`, callId: `call-${i}`, callStatus: 256, timestamp: 1_800_000_000 + i });
+      for (let i = 0; i < 80; i++) await handle.signal(callStatusSignal, status(i));
+      await expect.poll(async () => (await handle.describe()).runId, { timeout: 20_000 }).not.toBe(handle.firstExecutionRunId);
+      // A redelivery of an event the first run saw is still recognised.
+      await handle.signal(callStatusSignal, { ...status(0), callStatus: 4096 });
+      await handle.signal(callStatusSignal, status(80));
+      const closed = await handle.executeUpdate(closeSessionUpdate);
+      expect(closed.calls).toHaveLength(81);
+      expect(closed.calls[0]).toMatchObject({ callId: 'call-0', state: 'ringing' });
+      expect(closed).toMatchObject({ heldReferences: 0, status: 'closed' });
+      await handle.result();
+    });
+  });
+});
