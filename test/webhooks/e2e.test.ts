@@ -1,0 +1,185 @@
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createNppActivities } from '../../src/activities/nppActivities.ts';
+import { NppClient } from '../../src/npp/client.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
+import { type CallRecord, sessionStateQuery } from '../../src/workflows/definitions.ts';
+import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
+import { withWorker } from '../helpers/temporal.ts';
+import { SECRET, startTestWebhook, type TestWebhook } from './helpers.ts';
+import { startTcpProxy, type TcpProxy } from './tcpProxy.ts';
+
+// The whole path: simulator → HTTP callback → webhook → signal → maskedCallSession → state query.
+// The webhook's Temporal client goes through a proxy that can cut it off; the worker does not.
+
+let proxy: TcpProxy;
+let webhookClient: Client;
+let webhook: TestWebhook;
+let sim: Simulator;
+let npp: NppClient;
+
+beforeAll(async () => {
+  proxy = await startTcpProxy(inject('temporalAddress'));
+  // Lazy: after a cut, the next call reconnects instead of failing on a dead channel forever.
+  webhookClient = new Client({
+    connection: Connection.lazy({ address: proxy.address }),
+    namespace: inject('temporalNamespace'),
+  });
+  webhook = await startTestWebhook(webhookClient, { temporalTimeoutMs: 1000, retryAfterSeconds: 1 });
+  sim = await startSimulator({
+    secretId: SECRET_ID,
+    secretKey: SECRET_KEY,
+    delivery: { baseDelayMs: 250, maxAttempts: 12, timeoutMs: 5000 },
+  });
+  npp = new NppClient({ endpoint: sim.url, secretId: SECRET_ID, secretKey: SECRET_KEY, bizAppId: BIZ_APP_ID });
+});
+
+afterAll(async () => {
+  await npp.close();
+  await sim.close();
+  await webhook.close();
+  await webhookClient.connection.close();
+  await proxy.close();
+});
+
+const activities = () => createNppActivities({ client: npp, callbacks: { publicUrl: webhook.base, secret: SECRET } });
+
+interface SimCall {
+  CallId: string;
+}
+
+async function simulateCall(virtualNum: string, caller: string, wait: boolean): Promise<SimCall> {
+  const response = await fetch(`${sim.url}/_sim/calls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ virtualNum, caller, durationSeconds: 42, wait }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as SimCall;
+}
+
+async function deliveries(callId: string): Promise<{ kind: string; status: number | string }[]> {
+  const log = (await (await fetch(`${sim.url}/_sim/deliveries`)).json()) as {
+    kind: string;
+    callId: string;
+    status: number | string;
+  }[];
+  return log.filter((entry) => entry.callId === callId);
+}
+
+async function setDelivery(options: { duplicate: boolean; reorder: boolean }) {
+  await fetch(`${sim.url}/_sim/delivery`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(options),
+  });
+}
+
+type Handle = Awaited<ReturnType<typeof startSession>>;
+
+/** A bound AXB session that records; answers its handle and the virtual number. */
+async function boundSession(client: Client, taskQueue: string, caller: string) {
+  const handle = await startSession(client, taskQueue, { mode: 'AXB', src: caller, dst: phone(), record: true });
+  await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum), { timeout: 15_000 }).toBeTruthy();
+  const { virtualNum } = await handle.query(sessionStateQuery);
+  return { handle, virtualNum: virtualNum as string };
+}
+
+/** The session's record of `callId` once its hangup and recording arrived. */
+async function finishedCall(handle: Handle, callId: string, timeout = 15_000): Promise<CallRecord> {
+  const find = async () => (await handle.query(sessionStateQuery)).calls.find((call) => call.callId === callId);
+  await expect
+    .poll(async () => (await find())?.recordUrl !== undefined && (await find())?.state === 'ended', {
+      timeout,
+      interval: 200,
+    })
+    .toBe(true);
+  return (await find()) as CallRecord;
+}
+
+/** What must not depend on how the events were delivered (ids and clock readings aside). */
+function shape(call: CallRecord) {
+  const at = (time: number | undefined) => (time === undefined ? undefined : time - (call.startedAt ?? 0));
+  return {
+    state: call.state,
+    statusBits: call.statusBits,
+    answeredAfter: at(call.answeredAt),
+    endedAfter: at(call.endedAt),
+    endStatus: call.endStatus,
+    endStatusText: call.endStatusText,
+    srcDuration: call.srcDuration,
+    dstDuration: call.dstDuration,
+    recorded: call.recordUrl?.endsWith(`${call.callId}.wav`),
+    keys: call.keys,
+  };
+}
+
+describe('end to end: simulator → webhook → session', () => {
+  it("a call's status, hangup and recording reach the session state", async () => {
+    await withWorker({ activities: activities() }, async ({ client, taskQueue }) => {
+      const caller = phone();
+      const { handle, virtualNum } = await boundSession(client, taskQueue, caller);
+      const call = await simulateCall(virtualNum, caller, true);
+      const record = await finishedCall(handle, call.CallId);
+      expect(record).toMatchObject({
+        state: 'ended',
+        // 1 + 256 + 512 + 1024 + 16 + 4096 = 5905: call start, callee rang, answered, both hung up.
+        statusBits: 5905,
+        endStatus: 1,
+        dstDuration: 42,
+        caller: `${caller.slice(0, 7)}****${caller.slice(-4)}`,
+      });
+      expect((await deliveries(call.CallId)).every((entry) => entry.status === 200)).toBe(true);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('answers 503 while Temporal is unreachable; the redelivery lands once it is back', async () => {
+    await withWorker({ activities: activities() }, async ({ client, taskQueue }) => {
+      const caller = phone();
+      const { handle, virtualNum } = await boundSession(client, taskQueue, caller);
+      proxy.cut();
+      try {
+        const call = await simulateCall(virtualNum, caller, false);
+        await expect
+          .poll(async () => (await deliveries(call.CallId)).some((entry) => entry.status === 503), { timeout: 15_000 })
+          .toBe(true);
+        expect((await fetch(`${webhook.base}/readyz`)).status).toBe(503);
+        proxy.restore();
+        const record = await finishedCall(handle, call.CallId, 60_000);
+        expect(record).toMatchObject({ state: 'ended', statusBits: 5905, endStatus: 1, dstDuration: 42 });
+        expect((await handle.query(sessionStateQuery)).calls.filter((c) => c.callId === call.CallId)).toHaveLength(1);
+        expect((await fetch(`${webhook.base}/readyz`)).status).toBe(200);
+      } finally {
+        proxy.restore();
+      }
+      await handle.terminate('test done');
+    });
+  }, 120_000);
+
+  it('duplicated and reordered deliveries leave the same state as a clean delivery', async () => {
+    await withWorker({ activities: activities() }, async ({ client, taskQueue }) => {
+      const caller = phone();
+      const clean = await boundSession(client, taskQueue, caller);
+      const cleanCall = await simulateCall(clean.virtualNum, caller, true);
+      const expected = shape(await finishedCall(clean.handle, cleanCall.CallId));
+
+      const messyCaller = phone();
+      const messy = await boundSession(client, taskQueue, messyCaller);
+      await setDelivery({ duplicate: true, reorder: true });
+      try {
+        const messyCall = await simulateCall(messy.virtualNum, messyCaller, true);
+        const record = await finishedCall(messy.handle, messyCall.CallId);
+        expect(shape(record)).toEqual(expected);
+        expect((await messy.handle.query(sessionStateQuery)).calls).toHaveLength(1);
+        // Every event really went out twice, and all were accepted.
+        const sent = await deliveries(messyCall.CallId);
+        expect(sent.length).toBe(2 * (await deliveries(cleanCall.CallId)).length);
+        expect(sent.every((entry) => entry.status === 200)).toBe(true);
+      } finally {
+        await setDelivery({ duplicate: false, reorder: false });
+      }
+      await Promise.all([clean.handle.terminate('test done'), messy.handle.terminate('test done')]);
+    });
+  }, 120_000);
+});
