@@ -1,10 +1,53 @@
-// `npm start`: the embedded default. A Temporal dev server (or TEMPORAL_ADDRESS) and the worker.
-import { connectOrStartTemporal } from './temporal/devServer.ts';
-import { createWorker } from './worker.ts';
+// `npm start`: the product on its embedded defaults. A Temporal dev server (UI on :8233) or the
+// server at TEMPORAL_ADDRESS, the NPP simulator, the webhook server and the worker, in one process.
+// With TEMPORAL_ADDRESS, TENCENTCLOUD_* and NPP_ENDPOINT set it runs against them, no simulator.
+import { pino } from 'pino';
+import { startEmbeddedStack } from './embedded.ts';
+import { installRuntime } from './temporal/runtime.ts';
 
-const server = await connectOrStartTemporal({ ui: true });
-const { worker, connection } = await createWorker({ address: server.address, namespace: server.namespace });
-console.log(`Temporal:    ${server.address}${server.uiUrl ? `\nTemporal UI: ${server.uiUrl}` : ''}\nready`);
-await worker.run();
-await connection.close();
-await server.stop();
+// Components log warnings only: the banner below is what a newcomer reads.
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
+installRuntime({ logger });
+
+console.log('Starting npp-temporal (the first start builds the workflow bundle; a fresh machine may build the Temporal CLI first)…');
+let stack: Awaited<ReturnType<typeof startEmbeddedStack>>;
+try {
+  stack = await startEmbeddedStack({ logger });
+} catch (error) {
+  console.error(`npm start failed: ${(error as Error).message}`);
+  process.exit(1);
+}
+
+const lines = [
+  `Mode:         ${stack.production ? 'production (real NPP, external Temporal)' : 'embedded (NPP simulator, no credentials needed)'}`,
+  `Temporal:     ${stack.temporal.address} (namespace ${stack.temporal.namespace}${stack.temporal.owned ? ', dev server started here' : ', reused'})`,
+  ...(stack.temporal.uiUrl ? [`Temporal UI:  ${stack.temporal.uiUrl}`] : []),
+  `Webhook:      ${stack.webhook.url} (callbacks at ${stack.webhook.config.publicUrl}/npp/callbacks/…)`,
+  ...(stack.simulator ? [`Simulator:    ${stack.simulator.url} (admin API under /_sim)`] : []),
+  `Task queue:   ${stack.taskQueue}`,
+  '',
+  'Try next, in another terminal:',
+  '  npm run demo                      a session with two recorded calls, end to end',
+  '  npx npp-temporal session start --key demo-1 --src 008613800138000 --dst 008613900139000',
+  '  npx npp-temporal sim call --session demo-1',
+  '  npx npp-temporal session show demo-1',
+  '',
+  'ready (Ctrl-C stops everything)',
+];
+console.log(lines.join('\n'));
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the worker, webhook${stack.simulator ? ', simulator' : ''} and Temporal…`);
+  await stack.stop();
+  console.log('stopped');
+};
+process.once('SIGINT', (signal) => void stop(signal));
+process.once('SIGTERM', (signal) => void stop(signal));
+await stack.running.catch((error: unknown) => {
+  console.error(`worker failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+});
+if (!stopping) await stack.stop();

@@ -1,22 +1,100 @@
-// Composition root of the worker process: connection, activities, workflows.
+// The worker process: `node src/worker.ts` (or `npm run worker`). Polls the NPP task queue with
+// every workflow and activity; optionally serves the webhook in the same process.
+//
+// Environment: Temporal from @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API
+// key, profiles); NPP_TASK_QUEUE (default `npp`); WORKER_METRICS_PORT (Prometheus, off by default)
+// and WORKER_METRICS_HOST; the NPP client's TENCENTCLOUD_* / NPP_ENDPOINT / NPP_BIZ_APP_ID; the
+// callback URLs' WEBHOOK_PUBLIC_URL + WEBHOOK_SECRET; WEBHOOK_IN_WORKER=true to serve the webhook.
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { pino } from 'pino';
+import { type ActivityDependencies, createActivities } from './activities/index.ts';
+import { NppClient } from './npp/client.ts';
+import { loadTemporalConfig } from './temporal/connection.ts';
+import { installRuntime } from './temporal/runtime.ts';
+import type { CallbackUrlConfig } from './webhooks/callbackUrls.ts';
+import { startConfiguredWebhook } from './webhooks/fromEnv.ts';
 
 export const DEFAULT_TASK_QUEUE = 'npp';
 
-export interface WorkerSetup {
-  address: string;
+/** The workflows' entry module: the SDK bundles it (and only what it imports) for its sandbox. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface NppWorkerOptions {
+  connection: NativeConnection;
   namespace: string;
   taskQueue?: string;
+  activities: ActivityDependencies;
+  dataConverter?: DataConverter;
+  /** A prebuilt workflow bundle (tests, benchmarks); the worker bundles WORKFLOWS_PATH otherwise. */
+  workflowBundlePath?: string;
 }
 
-export async function createWorker(setup: WorkerSetup): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const connection = await NativeConnection.connect({ address: setup.address });
-  const worker = await Worker.create({
-    connection,
-    namespace: setup.namespace,
-    taskQueue: setup.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
+export function createNppWorker(options: NppWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(options.activities),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    // Activities wait on NPP's HTTP answers, not on CPU: many may run at once.
+    maxConcurrentActivityTaskExecutions: 200,
   });
-  return { worker, connection };
 }
+
+/** Worker settings read from the environment; errors name the variable, never echo a secret. */
+export interface WorkerConfig {
+  taskQueue: string;
+  metricsBindAddress?: string;
+  /** Per-workflow callback URLs; without them the platform uses the console's default addresses. */
+  callbacks?: CallbackUrlConfig;
+  webhookInWorker: boolean;
+}
+
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  const taskQueue = env.NPP_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
+  const metricsPort = env.WORKER_METRICS_PORT?.trim();
+  if (metricsPort && !/^\d{1,5}$/.test(metricsPort)) throw new Error(`WORKER_METRICS_PORT is not a port: ${metricsPort}`);
+  const publicUrl = env.WEBHOOK_PUBLIC_URL?.trim();
+  const secret = env.WEBHOOK_SECRET?.trim();
+  if (publicUrl && !secret) throw new Error('WEBHOOK_PUBLIC_URL is set but WEBHOOK_SECRET is not');
+  return {
+    taskQueue,
+    ...(metricsPort ? { metricsBindAddress: `${env.WORKER_METRICS_HOST?.trim() || '127.0.0.1'}:${metricsPort}` } : {}),
+    ...(publicUrl && secret ? { callbacks: { publicUrl, secret } } : {}),
+    webhookInWorker: /^(1|true|yes)$/i.test(env.WEBHOOK_IN_WORKER ?? ''),
+  };
+}
+
+async function runWorkerProcess(): Promise<void> {
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const config = loadWorkerConfig();
+  const temporal = loadTemporalConfig();
+  installRuntime({ logger, ...(config.metricsBindAddress ? { metricsBindAddress: config.metricsBindAddress } : {}) });
+  if (!config.callbacks) logger.warn('WEBHOOK_PUBLIC_URL unset: the platform pushes to the console default URLs');
+
+  const npp = new NppClient();
+  const connection = await NativeConnection.connect(temporal.connectionOptions);
+  const worker = await createNppWorker({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: config.taskQueue,
+    activities: { client: npp, ...(config.callbacks ? { callbacks: config.callbacks } : {}) },
+  });
+  const webhook = config.webhookInWorker ? await startConfiguredWebhook({ logger }) : undefined;
+  if (webhook) logger.info({ url: webhook.url }, 'webhook server listening');
+
+  // SIGINT/SIGTERM: the SDK stops polling, lets running tasks finish, then run() resolves.
+  logger.info({ taskQueue: config.taskQueue, namespace: temporal.namespace }, 'worker started');
+  await worker.run();
+  await webhook?.close();
+  await npp.close();
+  await connection.close();
+  logger.info('worker stopped');
+}
+
+if (import.meta.main) await runWorkerProcess();

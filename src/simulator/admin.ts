@@ -39,10 +39,12 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
   app.post('/_sim/calls', async (request) => {
     const b = body(request.body);
     if (typeof b.virtualNum !== 'string') throw new AdminFailure(400, 'virtualNum must be a string');
-    if (typeof b.caller !== 'string' || !isPhone(b.caller)) throw new AdminFailure(400, 'caller must be a 0086 number');
+    // `party` lets tools that only see masked numbers (the CLI, the demo) dial as A or B.
+    const caller = b.party === undefined ? b.caller : partyNumber(ctx, b.virtualNum, b.party);
+    if (typeof caller !== 'string' || !isPhone(caller)) throw new AdminFailure(400, 'caller must be a 0086 number');
     const result = simulateSessionCall(ctx, {
       virtualNum: b.virtualNum,
-      caller: b.caller,
+      caller,
       outcome: outcome(b.outcome, 'outcome') ?? 'answered',
       durationSeconds: duration(b.durationSeconds),
     });
@@ -155,4 +157,14 @@ function deliveryPatch(b: Body): Partial<DeliveryOptions> {
     patch[key] = value;
   }
   return patch;
+}
+
+/** The number of side A (src) or B (dst) of the binding on `virtualNum`. */
+function partyNumber(ctx: DriverContext, virtualNum: string, party: unknown): string | undefined {
+  if (party !== 'A' && party !== 'B') throw new AdminFailure(400, 'party must be A or B');
+  const binding = ctx.state.bindingOfNumber(virtualNum);
+  if (!binding) throw new AdminFailure(404, 'virtual number is not bound');
+  const number = party === 'A' ? binding.src : binding.dst;
+  if (number === undefined) throw new AdminFailure(400, 'an XB binding has no side A: give caller');
+  return number;
 }

@@ -20,8 +20,11 @@ export interface TemporalServer {
 export interface DevServerOptions {
   /** SQLite file that keeps workflows across restarts; in memory when unset. */
   dbFilename?: string;
-  /** Serve Temporal UI on a free loopback port. */
+  /** Serve Temporal UI (on `uiPort`, else a free loopback port). */
   ui?: boolean;
+  /** Frontend gRPC port; a free one when unset. */
+  port?: number;
+  uiPort?: number;
   log?: CliLog;
 }
 
@@ -46,13 +49,14 @@ export async function freePort(): Promise<number> {
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<TemporalServer> {
   const executable = resolveTemporalCli(process.env, options.log);
-  const uiPort = options.ui ? await freePort() : undefined;
+  const uiPort = options.ui ? (options.uiPort ?? (await freePort())) : undefined;
   const httpPort = await freePort();
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable,
       ip: '127.0.0.1',
       namespace: 'default',
+      ...(options.port ? { port: options.port } : {}),
       ...(uiPort ? { ui: true, uiPort } : {}),
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       searchAttributes: NPP_SEARCH_ATTRIBUTES,

@@ -1,0 +1,23 @@
+// Every activity the worker registers, built from the dependencies the worker injects.
+import { DEFAULT_MAX_RECORDING_BYTES, type ArchiveConfig } from '../archive/config.ts';
+import type { NppClient } from '../npp/client.ts';
+import type { CallbackUrlConfig } from '../webhooks/callbackUrls.ts';
+import { createArchiveActivities } from './archiveActivities.ts';
+import { createNppActivities } from './nppActivities.ts';
+
+export interface ActivityDependencies {
+  client: NppClient;
+  /** Where the platform should push callbacks; without it the console defaults apply. */
+  callbacks?: CallbackUrlConfig;
+  /** Where recordings are archived (archiveConfigFromEnv); without it archiving is off. */
+  archive?: ArchiveConfig;
+}
+
+export function createActivities(dependencies: ActivityDependencies) {
+  return {
+    ...createNppActivities(dependencies),
+    ...createArchiveActivities(dependencies.archive ?? { maxBytes: DEFAULT_MAX_RECORDING_BYTES }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

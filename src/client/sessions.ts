@@ -1,0 +1,118 @@
+// The app's side of a masked-call session: start, inspect, extend and close it by its key.
+import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
+import { maskPhone } from '../phone.ts';
+import {
+  closeSessionUpdate,
+  extendTtlUpdate,
+  type SessionInput,
+  type SessionState,
+  type SessionStatus,
+  SESSION_WORKFLOW_TYPE,
+  sessionStateQuery,
+  sessionWorkflowId,
+} from '../workflows/definitions.ts';
+import type { maskedCallSession } from '../workflows/maskedCallSession.ts';
+
+export interface AppClientOptions {
+  client: Client;
+  /** The workers' task queue (NPP_TASK_QUEUE). Default `npp`. */
+  taskQueue?: string;
+}
+
+/** A session as the app sees it: its workflow and where it is. */
+export interface SessionHandle {
+  sessionKey: string;
+  workflowId: string;
+  /** The run this call started, or the one already running under the same key. */
+  runId: string;
+}
+
+/** One row of listSessions: what visibility knows, without querying the workflow. */
+export interface SessionSummary {
+  workflowId: string;
+  runId: string;
+  sessionStatus?: SessionStatus;
+  bindId?: string;
+  virtualNum?: string;
+  startTime: Date;
+  closeTime?: Date;
+  executionStatus: WorkflowExecutionInfo['status']['name'];
+}
+
+export class SessionClient {
+  readonly #client: Client;
+  readonly #taskQueue: string;
+
+  constructor(options: AppClientOptions) {
+    this.#client = options.client;
+    this.#taskQueue = options.taskQueue ?? 'npp';
+  }
+
+  /**
+   * Starts the session, or returns the one running under the same key: an app that retries a
+   * timed-out start never binds a second number.
+   */
+  async startSession(input: SessionInput): Promise<SessionHandle> {
+    const workflowId = sessionWorkflowId(input.sessionKey);
+    const handle = await this.#client.workflow.start<typeof maskedCallSession>(SESSION_WORKFLOW_TYPE, {
+      args: [input],
+      taskQueue: this.#taskQueue,
+      workflowId,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      // Shown in Temporal UI's list: masked, like everything a human reads.
+      staticSummary: `${input.mode} session to ${maskPhone(input.dst)}`,
+    });
+    return { sessionKey: input.sessionKey, workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  /** The session's state, from the workflow itself (also after it closed). */
+  getSession(sessionKey: string): Promise<SessionState> {
+    return this.#handle(sessionKey).query(sessionStateQuery);
+  }
+
+  /** Unbinds now; answers the state right after unbinding. */
+  closeSession(sessionKey: string): Promise<SessionState> {
+    return this.#handle(sessionKey).executeUpdate(closeSessionUpdate);
+  }
+
+  /** Moves the expiry later, within the session's maxTtlSeconds; answers the new expiry. */
+  extendSession(sessionKey: string, additionalSeconds: number): Promise<{ expiresAt: string }> {
+    return this.#handle(sessionKey).executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds }] });
+  }
+
+  /** Sessions known to visibility (eventually consistent), newest first. */
+  async listSessions(filter: { sessionStatus?: SessionStatus; limit?: number } = {}): Promise<SessionSummary[]> {
+    const clauses = [`WorkflowType = '${SESSION_WORKFLOW_TYPE}'`];
+    if (filter.sessionStatus) clauses.push(`NppSessionStatus = '${filter.sessionStatus}'`);
+    const rows: SessionSummary[] = [];
+    for await (const info of this.#client.workflow.list({ query: clauses.join(' AND ') })) {
+      rows.push(toSummary(info));
+      if (rows.length >= (filter.limit ?? 100)) break;
+    }
+    return rows;
+  }
+
+  #handle(sessionKey: string): WorkflowHandle<typeof maskedCallSession> {
+    return this.#client.workflow.getHandle(sessionWorkflowId(sessionKey));
+  }
+}
+
+function toSummary(info: WorkflowExecutionInfo): SessionSummary {
+  const keyword = (name: string) => {
+    const value = info.searchAttributes?.[name]?.[0];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const sessionStatus = keyword('NppSessionStatus') as SessionStatus | undefined;
+  const bindId = keyword('NppBindId');
+  const virtualNum = keyword('NppVirtualNum');
+  return {
+    workflowId: info.workflowId,
+    runId: info.runId,
+    ...(sessionStatus ? { sessionStatus } : {}),
+    ...(bindId ? { bindId } : {}),
+    ...(virtualNum ? { virtualNum } : {}),
+    startTime: info.startTime,
+    ...(info.closeTime ? { closeTime: info.closeTime } : {}),
+    executionStatus: info.status.name,
+  };
+}

@@ -1,0 +1,158 @@
+// The whole product in one process, for `npm start` and the tests of the CLI and the demo:
+// Temporal (reused or a dev server), the NPP simulator, the webhook server and the worker, wired
+// so the simulator's callbacks reach the webhook and become signals.
+import { randomBytes } from 'node:crypto';
+import { createConnection } from 'node:net';
+import { homedir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { NppClient } from './npp/client.ts';
+import { type Simulator, startSimulator } from './simulator/server.ts';
+import { DEFAULT_TEMPORAL_ADDRESS, loadTemporalConfig } from './temporal/connection.ts';
+import { registerSearchAttributes, startDevServer, type TemporalServer } from './temporal/devServer.ts';
+import { type ConfiguredWebhook, startConfiguredWebhook } from './webhooks/fromEnv.ts';
+import { createNppWorker, loadWorkerConfig } from './worker.ts';
+
+export interface EmbeddedOptions {
+  logger: Logger;
+  env?: Record<string, string | undefined>;
+  /** Port of a dev server this process starts (default 7233) and of its UI (default 8233). */
+  temporalPort?: number;
+  temporalUiPort?: number;
+  /** SQLite file of a started dev server, so runs survive restarts. */
+  temporalDbFile?: string;
+  /** A prebuilt workflow bundle (tests); the worker bundles the sources otherwise. */
+  workflowBundlePath?: string;
+}
+
+export interface EmbeddedStack {
+  /** Production: real NPP and an external Temporal, no simulator. */
+  production: boolean;
+  temporal: TemporalServer;
+  simulator?: Simulator;
+  webhook: ConfiguredWebhook;
+  worker: Worker;
+  taskQueue: string;
+  /** Resolves when the worker stopped (after `stop()` or a fatal worker error). */
+  running: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_DEV_DB_FILE = join(homedir(), '.cache', 'npp-temporal', 'dev-server.sqlite');
+
+/** Production mode needs all of Temporal's address, the Tencent Cloud credentials and the endpoint. */
+export function isProductionEnv(env: Record<string, string | undefined>): boolean {
+  return ['TEMPORAL_ADDRESS', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'NPP_ENDPOINT'].every(
+    (name) => !!env[name]?.trim(),
+  );
+}
+
+export async function startEmbeddedStack(options: EmbeddedOptions): Promise<EmbeddedStack> {
+  const env = { ...(options.env ?? process.env) };
+  const production = isProductionEnv(env);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error) => options.logger.error({ err: error }, 'stop failed'));
+  };
+  try {
+    const temporal = await connectTemporal(env, options);
+    stops.push(() => temporal.stop());
+    env.TEMPORAL_ADDRESS = temporal.address;
+    env.TEMPORAL_NAMESPACE = temporal.namespace;
+
+    let simulator: Simulator | undefined;
+    if (!production) {
+      // The simulator's credentials exist only inside this process.
+      const secretId = `AKIDembedded${randomBytes(6).toString('hex')}`;
+      const secretKey = randomBytes(24).toString('base64url');
+      simulator = await startSimulator({
+        secretId,
+        secretKey,
+        port: Number(env.NPP_SIM_PORT ?? 9080),
+        logLevel: env.LOG_LEVEL ?? 'warn',
+      });
+      stops.push(() => (simulator as Simulator).close());
+      env.NPP_ENDPOINT = simulator.url;
+      env.TENCENTCLOUD_SECRET_ID = secretId;
+      env.TENCENTCLOUD_SECRET_KEY = secretKey;
+      env.NPP_BIZ_APP_ID ||= '1400000000';
+    }
+
+    const webhook = await startConfiguredWebhook({ logger: options.logger, env, allowGeneratedSecret: !production });
+    stops.push(() => webhook.close());
+
+    const workerConfig = loadWorkerConfig(env);
+    const npp = new NppClient({ env });
+    stops.push(() => npp.close());
+    const connection = await NativeConnection.connect(loadTemporalConfig(env).connectionOptions);
+    stops.push(() => connection.close());
+    const worker = await createNppWorker({
+      connection,
+      namespace: temporal.namespace,
+      taskQueue: workerConfig.taskQueue,
+      activities: {
+        client: npp,
+        callbacks: { publicUrl: webhook.config.publicUrl, secret: webhook.config.secrets.current },
+      },
+      ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+    });
+    const running = worker.run();
+    return {
+      production,
+      temporal,
+      ...(simulator ? { simulator } : {}),
+      webhook,
+      worker,
+      taskQueue: workerConfig.taskQueue,
+      running,
+      stop: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch((error) => options.logger.error({ err: error }, 'worker failed'));
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** TEMPORAL_ADDRESS when set; else a server already on the default port; else a new dev server. */
+async function connectTemporal(env: Record<string, string | undefined>, options: EmbeddedOptions): Promise<TemporalServer> {
+  const config = loadTemporalConfig(env);
+  const reuse = env.TEMPORAL_ADDRESS || (await isListening(DEFAULT_TEMPORAL_ADDRESS));
+  if (reuse) {
+    const connection = await Connection.connect(config.connectionOptions);
+    try {
+      await registerSearchAttributes(connection, config.namespace);
+    } finally {
+      await connection.close();
+    }
+    return { address: config.connectionOptions.address, namespace: config.namespace, owned: false, stop: async () => {} };
+  }
+  const dbFilename = options.temporalDbFile ?? DEFAULT_DEV_DB_FILE;
+  await mkdir(dirname(dbFilename), { recursive: true });
+  return startDevServer({
+    ui: true,
+    port: options.temporalPort ?? 7233,
+    uiPort: options.temporalUiPort ?? 8233,
+    dbFilename,
+  });
+}
+
+function isListening(address: string): Promise<boolean> {
+  const [host, port] = address.split(':');
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port: Number(port), timeout: 500 });
+    const done = (listening: boolean) => {
+      socket.destroy();
+      resolve(listening);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
