@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SignalDefinition } from '@temporalio/workflow';
 import { StatusFlagBits } from '../npp/models.ts';
+import { type CallBackHangupEvent, callBackHangupSignal } from '../workflows/callBackDefinitions.ts';
 import {
   type CallHangupEvent,
   type CallRecordingEvent,
@@ -18,6 +19,7 @@ import {
   InvalidPayloadError,
   optionalHttpUrl,
   optionalId,
+  optionalNumber,
   optionalPhone,
   optionalString,
   optionalTime,
@@ -26,9 +28,10 @@ import {
 } from './fields.ts';
 
 // Platform callback bodies → the typed events of the workflow contract, each with the signal that
-// carries it. A new event type (e.g. the CallBackCdr of callback calls) is one more parser here.
+// carries it. The hangup route takes both detail records: VirturalNumCdr (sessions) and CallBackCdr
+// (callback calls), told apart by the fields only one of them has.
 
-type CallEvent = CallStatusEvent | CallHangupEvent | CallRecordingEvent | KeyPressEvent;
+type CallEvent = CallStatusEvent | CallHangupEvent | CallBackHangupEvent | CallRecordingEvent | KeyPressEvent;
 
 export interface ParsedCallback {
   signal: SignalDefinition<[never]>;
@@ -42,6 +45,8 @@ const STATUS_BITS = new Set<number>(Object.values(StatusFlagBits));
 const KEY = /^[0-9*#A-D]$/;
 /** Fields only a virtual-number CDR has; a CallBackCdr has none of them. */
 const SESSION_CDR_FIELDS = ['srcDuration', 'dstDuration', 'dstVirtualNum', 'callCenterAcceptTime'] as const;
+/** Fields only a CallBackCdr has. */
+const CALLBACK_CDR_FIELDS = ['startSrcCallTime', 'startSrcRingTime', 'srcAcceptTime', 'duration'] as const;
 
 export function parseCallback(kind: CallbackKind, body: unknown): ParsedCallback {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -52,10 +57,11 @@ export function parseCallback(kind: CallbackKind, body: unknown): ParsedCallback
     case 'status':
       return withId(kind, callStatusSignal, parseStatus(fields));
     case 'hangup':
-      if (!hasAny(fields, SESSION_CDR_FIELDS)) {
-        throw new InvalidPayloadError('not a virtual-number call record (callback-call records are not handled)');
-      }
-      return withId(kind, callHangupSignal, parseSessionHangup(fields));
+      if (hasAny(fields, SESSION_CDR_FIELDS)) return withId(kind, callHangupSignal, parseSessionHangup(fields));
+      if (hasAny(fields, CALLBACK_CDR_FIELDS)) return withId(kind, callBackHangupSignal, parseCallBackHangup(fields));
+      throw new InvalidPayloadError(
+        'neither a virtual-number (VirturalNumCdr) nor a callback-call (CallBackCdr) record',
+      );
     case 'record':
       return withId(kind, callRecordingSignal, parseRecording(fields));
     case 'keypress':
@@ -92,6 +98,27 @@ function parseSessionHangup(body: Body): Omit<CallHangupEvent, 'eventId'> {
     srcDuration: requiredNumber(body, 'srcDuration'),
     dstDuration: requiredNumber(body, 'dstDuration'),
     recordUrl: optionalHttpUrl(body, 'recordUrl'),
+  });
+}
+
+function parseCallBackHangup(body: Body): Omit<CallBackHangupEvent, 'eventId'> {
+  return compact({
+    callId: requiredId(body, 'callId'),
+    caller: optionalPhone(body, 'src'),
+    callee: optionalPhone(body, 'dst'),
+    startSrcCallTime: optionalTime(body, 'startSrcCallTime'),
+    startSrcRingTime: optionalTime(body, 'startSrcRingTime'),
+    srcAcceptTime: optionalTime(body, 'srcAcceptTime'),
+    startDstCallTime: optionalTime(body, 'startDstCallTime'),
+    startDstRingTime: optionalTime(body, 'startDstRingTime'),
+    dstAcceptTime: optionalTime(body, 'dstAcceptTime'),
+    endCallTime: optionalTime(body, 'endCallTime'),
+    callEndStatus: requiredNumber(body, 'callEndStatus'),
+    duration: requiredNumber(body, 'duration'),
+    recordUrl: optionalHttpUrl(body, 'recordUrl'),
+    callType: optionalNumber(body, 'callType'),
+    bizId: optionalId(body, 'bizId'),
+    orderId: optionalString(body, 'orderId'),
   });
 }
 

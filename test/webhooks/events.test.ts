@@ -66,9 +66,47 @@ describe('parseCallback', () => {
     );
   });
 
-  it('rejects a callback-call CDR on the hangup route (not handled yet)', () => {
-    const callBackCdr = { callId: 'c1', startSrcCallTime: '1700000000', callEndStatus: '0', duration: '10' };
-    expect(() => parseCallback('hangup', callBackCdr)).toThrow(InvalidPayloadError);
+  it('turns a callback-call CDR on the hangup route into a CallBackHangupEvent', () => {
+    const callBackCdr = {
+      callId: 'c1',
+      src: CALLER,
+      dst: CALLEE,
+      startSrcCallTime: '1700000000',
+      startSrcRingTime: '1700000000',
+      srcAcceptTime: '1700000004',
+      startDstCallTime: '1700000005',
+      startDstRingTime: '1700000005',
+      dstAcceptTime: '0',
+      endCallTime: '1700000030',
+      callEndStatus: '3',
+      duration: '0',
+      recordUrl: '',
+      callType: '3',
+      bizId: 'order42',
+      orderId: '',
+    };
+    const { event, signal } = parseCallback('hangup', callBackCdr);
+    expect(signal.name).toBe('callBackHangup');
+    expect(event).toEqual({
+      eventId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      callId: 'c1',
+      caller: CALLER,
+      callee: CALLEE,
+      startSrcCallTime: 1700000000,
+      startSrcRingTime: 1700000000,
+      srcAcceptTime: 1700000004,
+      startDstCallTime: 1700000005,
+      startDstRingTime: 1700000005,
+      endCallTime: 1700000030,
+      callEndStatus: 3,
+      duration: 0,
+      callType: 3,
+      bizId: 'order42',
+    });
+  });
+
+  it('rejects a hangup body that is neither kind of detail record', () => {
+    expect(() => parseCallback('hangup', { callId: 'c1', callEndStatus: '1' })).toThrow(InvalidPayloadError);
   });
 
   it('rejects disagreeing spellings of one field', () => {

@@ -1,0 +1,322 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  TimeoutFailure,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { NppActivities } from '../activities/nppActivities.ts';
+import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
+import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
+import type { CallBackCdr } from '../npp/models.ts';
+import { maskPhone } from '../phone.ts';
+import {
+  type CallBackHangupEvent,
+  type CallBackInput,
+  type CallBackState,
+  type CallBackStatus,
+  type CancelCallBackResult,
+  type CancelFlag,
+  callBackHangupSignal,
+  callBackStateQuery,
+  cancelCallBackUpdate,
+} from './callBackDefinitions.ts';
+import { applyKeyPress, cdrSummary, hangupFromCdr, statusOf } from './callBackEvents.ts';
+import { type ResolvedCallBackInput, resolveCallBackInput } from './callBackInput.ts';
+import { callRecordingSignal, callStatusSignal, keyPressSignal } from './definitions.ts';
+import { NppCallId, NppSessionStatus } from './searchAttributes.ts';
+
+const { createCallBack } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.CreateCallBack);
+const { deleteCallBack } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DeleteCallBack);
+const { describeCallBackStatus } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DescribeCallBackStatus);
+const { describeCallBackCdr } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DescribeCallBackCdr);
+const { describeCallerDisplayList } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DescribeCallerDisplayList);
+
+/** DescribeCallBackStatus.CallStatus of an ended call. */
+const PLATFORM_STATUS_ENDED = '5';
+/** Polls of DescribeCallBackCdr after the platform said the call ended, before giving up on its record. */
+const MAX_CDR_POLLS = 10;
+/** Slack around the call's lifetime when asking DescribeCallBackCdr for its record (clock skew). */
+const CDR_WINDOW_SLACK_SECONDS = 600;
+
+/** What an activity failure said, as code and message. */
+function failureOf(error: unknown): { code: string; message: string } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'Unknown', message: cause.message };
+  if (cause instanceof TimeoutFailure) return { code: 'Timeout', message: cause.message };
+  return { code: 'Unknown', message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * A callback call (回拨): CreateCallBack rings the caller, then (after an optional IVR) the callee,
+ * each seeing a platform number. The run follows the call through the webhook's signals and ends on
+ * its hangup CDR. A call's lifetime is bounded by ringing plus MaxAllowTime, so when no CDR has come
+ * by then the run asks the platform itself (DescribeCallBackStatus, then DescribeCallBackCdr): a lost
+ * webhook never leaves it open. The `cancel` update tears the call down with DeleteCallBack under the
+ * chosen CancelFlag and answers whether the platform did; cancelling the run tears it down too.
+ */
+export async function callBackCall(rawInput: CallBackInput): Promise<CallBackState> {
+  const input = resolveCallBackInput(rawInput);
+  const createdAtMs = Date.now();
+  const state: CallBackState = {
+    callKey: input.callKey,
+    status: 'created',
+    src: maskPhone(input.src),
+    dst: maskPhone(input.dst),
+    record: input.record,
+    statusBits: 0,
+    keys: [],
+    createdAt: new Date(createdAtMs).toISOString(),
+  };
+  const seen = new Set<string>();
+  /** Events that arrived before CreateCallBack answered with the CallId. */
+  const early: { callId: string; apply: () => void }[] = [];
+  let createSettled = false;
+  const bizAppId = input.bizAppId ? { BizAppId: input.bizAppId } : {};
+
+  function showDetails(): void {
+    const status = statusOf(state);
+    if (status !== state.status) {
+      state.status = status;
+      upsertSearchAttributes([{ key: NppSessionStatus, value: status }]);
+    }
+    const parts = [`**${state.status}**`, `${state.src} → ${state.dst}`];
+    if (state.callId) parts.push(`call ${state.callId}`);
+    if (state.keys.length > 0) parts.push(`keys ${state.keys.join('')}`);
+    if (state.cdr) parts.push(`${state.cdr.endStatusText}, ${state.cdr.duration} s`);
+    setCurrentDetails(parts.join(' · '));
+  }
+
+  function setStatus(status: CallBackStatus): void {
+    state.status = status;
+    upsertSearchAttributes([{ key: NppSessionStatus, value: status }]);
+    showDetails();
+  }
+
+  /** Applies an event once, and only if it is about this run's call (buffered until the CallId is known). */
+  function onEvent(event: { eventId: string; callId: string }, apply: () => void): void {
+    if (seen.has(event.eventId)) return;
+    if (state.callId === undefined && !createSettled) {
+      early.push({ callId: event.callId, apply: () => onEvent(event, apply) });
+      return;
+    }
+    if (event.callId !== state.callId) {
+      log.warn('ignoring an event of another call', { callId: event.callId });
+      return;
+    }
+    seen.add(event.eventId);
+    apply();
+    showDetails();
+  }
+
+  function applyHangup(event: CallBackHangupEvent, source: 'webhook' | 'poll'): void {
+    if (state.cdr) return;
+    state.cdr = cdrSummary(event, source);
+    if (event.recordUrl && !state.recordUrl) state.recordUrl = event.recordUrl;
+    state.endedAt = state.cdr.endedAt ?? new Date().toISOString();
+  }
+
+  setHandler(callStatusSignal, (event) =>
+    onEvent(event, () => {
+      state.statusBits |= event.callStatus;
+    }),
+  );
+  setHandler(callBackHangupSignal, (event) => onEvent(event, () => applyHangup(event, 'webhook')));
+  setHandler(callRecordingSignal, (event) =>
+    onEvent(event, () => {
+      state.recordUrl ??= event.recordUrl;
+    }),
+  );
+  setHandler(keyPressSignal, (event) => onEvent(event, () => applyKeyPress(state, event)));
+  setHandler(callBackStateQuery, () => state);
+
+  setHandler(
+    cancelCallBackUpdate,
+    async ({ cancelFlag }): Promise<CancelCallBackResult> => {
+      await condition(() => createSettled);
+      const refused = (reason: string) => ({ tornDown: false, reason, status: state.status });
+      if (state.callId === undefined) return refused('the call was never created');
+      if (state.cdr !== undefined) return refused('the call had already ended');
+      if (state.cancelledWith !== undefined) return refused('the call was already torn down');
+      try {
+        await tearDown(state.callId, cancelFlag);
+      } catch (error) {
+        const { code, message } = failureOf(error);
+        return refused(
+          code === BUSINESS_ERROR_CODES.CallNotCancellable.code
+            ? message
+            : `DeleteCallBack failed: ${code}: ${message}`,
+        );
+      }
+      return { tornDown: true, status: state.status };
+    },
+    {
+      validator: ({ cancelFlag }) => {
+        if (!Number.isInteger(cancelFlag) || cancelFlag < 0 || cancelFlag > 4) {
+          throw new Error('cancelFlag must be 0, 1, 2, 3 or 4');
+        }
+        if (state.status === 'failed') throw new Error('the call was never created');
+      },
+      description: 'DeleteCallBack with the CancelFlag; answers whether the platform tore the call down.',
+    },
+  );
+
+  async function tearDown(callId: string, cancelFlag: CancelFlag): Promise<void> {
+    await CancellationScope.nonCancellable(() =>
+      deleteCallBack.executeWithOptions(
+        { ...NPP_ACTIVITY_OPTIONS.DeleteCallBack, summary: `cancel ${callId} with CancelFlag ${cancelFlag}` },
+        [{ CallId: callId, CancelFlag: String(cancelFlag), ...bizAppId }],
+      ),
+    );
+    state.cancelledWith = cancelFlag;
+    setStatus('cancelled');
+  }
+
+  upsertMemo({ src: state.src, dst: state.dst, record: input.record, maxAllowTime: input.maxAllowTime });
+  setStatus('created');
+  try {
+    // Not cancellable: a call the platform created must be known, to be torn down.
+    await CancellationScope.nonCancellable(() => create(input));
+    await waitForHangup(input);
+    // The recording usually comes with the CDR; otherwise shortly after it.
+    if (input.record && input.recordingWaitSeconds > 0 && state.cdr?.calleeAnsweredAt && !state.recordUrl) {
+      await condition(() => state.recordUrl !== undefined, input.recordingWaitSeconds * 1000);
+    }
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    // The run was cancelled: the call must not go on without anyone following it.
+    if (state.callId !== undefined && state.cdr === undefined && state.cancelledWith === undefined) {
+      await tearDown(state.callId, 0).catch((failure) =>
+        log.warn('could not tear down on cancellation', failureOf(failure)),
+      );
+    }
+    throw error;
+  }
+  await condition(allHandlersFinished);
+  state.endedAt ??= new Date().toISOString();
+  showDetails();
+  return state;
+
+  async function create(input: ResolvedCallBackInput): Promise<void> {
+    let srcDisplayNum = input.srcDisplayNum;
+    let dstDisplayNum = input.dstDisplayNum;
+    try {
+      if (input.chooseDisplayNumbers && (!srcDisplayNum || !dstDisplayNum)) {
+        const { CodeList } = await describeCallerDisplayList(bizAppId);
+        const numbers = (CodeList ?? []).map((code) => `${code.Nation}${code.Phone}`);
+        // An empty list means both parties see each other's number: nothing to choose.
+        srcDisplayNum ??= numbers[0];
+        dstDisplayNum ??= numbers[1] ?? numbers[0];
+      }
+      const handle = input.preCallerHandle;
+      const response = await createCallBack.executeWithOptions(
+        { ...NPP_ACTIVITY_OPTIONS.CreateCallBack, summary: `call back ${state.src} → ${state.dst}` },
+        [
+          {
+            Src: input.src,
+            Dst: input.dst,
+            ...(srcDisplayNum ? { SrcDisplayNum: srcDisplayNum } : {}),
+            ...(dstDisplayNum ? { DstDisplayNum: dstDisplayNum } : {}),
+            Record: input.record ? '1' : '0',
+            MaxAllowTime: String(input.maxAllowTime),
+            StatusFlag: String(input.statusFlag),
+            ...(input.bizId ? { BizId: input.bizId } : {}),
+            ...(input.orderId ? { OrderId: input.orderId } : {}),
+            ...(input.lastCallId ? { LastCallId: input.lastCallId } : {}),
+            ...(handle
+              ? {
+                  PreCallerHandle: {
+                    ReadPrompt: handle.readPrompt,
+                    InterruptPrompt: handle.interruptPrompt,
+                    KeyList: handle.keyList.map(({ key, operate }) => ({ Key: key, Operate: String(operate) })),
+                    RepeatTimes: String(handle.repeatTimes ?? 2),
+                    // The activity fills in this worker's keypress URL.
+                    KeyPressUrl: '',
+                    PromptGender: String(handle.promptGender ?? 1),
+                  },
+                }
+              : {}),
+            ...bizAppId,
+          },
+        ],
+      );
+      if (!response.CallId) throw ApplicationFailure.nonRetryable('CreateCallBack answered no CallId', 'NoCallId');
+      state.callId = response.CallId;
+      state.srcDisplayNum = response.SrcDisplayNum ?? srcDisplayNum;
+      state.dstDisplayNum = response.DstDisplayNum ?? dstDisplayNum;
+    } catch (error) {
+      state.failure = failureOf(error);
+      state.endedAt = new Date().toISOString();
+      setStatus('failed');
+      throw ApplicationFailure.create({
+        type: 'CreateCallBackFailed',
+        message: `CreateCallBack failed: ${state.failure.code}: ${state.failure.message}`,
+        nonRetryable: true,
+        details: [state],
+      });
+    } finally {
+      createSettled = true;
+      for (const event of early.splice(0)) event.apply();
+    }
+    upsertSearchAttributes([{ key: NppCallId, value: [state.callId] }]);
+    upsertMemo({ srcDisplayNum: state.srcDisplayNum, dstDisplayNum: state.dstDisplayNum });
+    showDetails();
+  }
+
+  /** Until the CDR is known: from the webhook, or, past the call's longest possible life, by polling. */
+  async function waitForHangup(input: ResolvedCallBackInput): Promise<void> {
+    const callId = state.callId as string;
+    const deadline = createdAtMs + input.hangupTimeoutSeconds * 1000;
+    if (await condition(() => state.cdr !== undefined, Math.max(1, deadline - Date.now()))) return;
+    log.warn('no hangup CDR within the call’s longest possible life; asking the platform', { callId });
+    let cdrPolls = 0;
+    while (state.cdr === undefined) {
+      const ended = await platformSaysEnded(callId);
+      if (ended) {
+        const cdr = await polledCdr(callId);
+        if (cdr) {
+          onEvent(hangupFromCdr(cdr), () => applyHangup(hangupFromCdr(cdr), 'poll'));
+          break;
+        }
+        if (++cdrPolls >= MAX_CDR_POLLS) {
+          state.cdrMissing = true;
+          log.error('the platform reports the call ended but has no CDR for it', { callId });
+          break;
+        }
+      }
+      await condition(() => state.cdr !== undefined, input.pollIntervalSeconds * 1000);
+    }
+  }
+
+  async function platformSaysEnded(callId: string): Promise<boolean> {
+    try {
+      const { CallStatus } = await describeCallBackStatus({ CallId: callId, ...bizAppId });
+      return CallStatus === PLATFORM_STATUS_ENDED;
+    } catch (error) {
+      // A call the platform no longer knows is over; its CDR may still be found.
+      if (failureOf(error).code === BUSINESS_ERROR_CODES.CallNotFound.code) return true;
+      throw error;
+    }
+  }
+
+  async function polledCdr(callId: string): Promise<CallBackCdr | undefined> {
+    const from = Math.floor(createdAtMs / 1000) - CDR_WINDOW_SLACK_SECONDS;
+    const to = Math.floor(Date.now() / 1000) + CDR_WINDOW_SLACK_SECONDS;
+    const { Cdr } = await describeCallBackCdr({
+      CallId: callId,
+      Src: input.src,
+      StartTimeStamp: String(from),
+      EndTimeStamp: String(to),
+      ...bizAppId,
+    });
+    return (Cdr ?? []).find((cdr) => cdr.CallId === callId);
+  }
+}
