@@ -92,6 +92,7 @@ const CreateCallBack: Handler<'CreateCallBack'> = (ctx, p) => {
     },
   };
   ctx.state.addCallback(call);
+  ctx.delivery.callMade(call.callId);
   return { ...OK, CallId: call.callId, SrcDisplayNum: call.srcDisplayNum, DstDisplayNum: call.dstDisplayNum };
 };
 

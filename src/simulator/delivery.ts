@@ -23,7 +23,7 @@ export interface DeliveryOptions {
   duplicate: boolean;
   /** A batch of a call's events is sent in reverse order. */
   reorder: boolean;
-  /** Nothing is sent for calls made while set (logged as status "dropped"). */
+  /** Nothing is sent for calls made while set (logged as status "dropped"), for the call's whole life. */
   drop: boolean;
   /** Per attempt, for headers and body. */
   timeoutMs: number;
@@ -68,6 +68,8 @@ export class Delivery {
   private readonly defaults: DeliveryOptions;
   private readonly entries: DeliveryLogEntry[] = [];
   private readonly chains = new Map<string, Promise<void>>();
+  /** Calls made while `drop` was set: a callback call's later stages stay dropped after it is unset. */
+  private readonly droppedCalls = new Set<string>();
   private abort = new AbortController();
 
   constructor(defaults: DeliveryOptions) {
@@ -88,11 +90,16 @@ export class Delivery {
     return [...this.entries];
   }
 
+  /** A call is made: under `drop`, every event it ever produces is dropped. */
+  callMade(callId: string): void {
+    if (this.options.drop) this.droppedCalls.add(callId);
+  }
+
   /** Queues a batch of one call's events behind the call's earlier batches. */
   send(callId: string, events: CallbackEvent[]): void {
     if (events.length === 0) return;
     const options = this.settings;
-    if (options.drop) {
+    if (options.drop || this.droppedCalls.has(callId)) {
       for (const e of events) this.record({ url: e.url, kind: e.kind, callId, attempt: 0, status: 'dropped' });
       return;
     }
@@ -127,6 +134,7 @@ export class Delivery {
     this.chains.clear();
     if (clearLog) {
       this.entries.length = 0;
+      this.droppedCalls.clear();
       this.options = { ...this.defaults };
     }
   }

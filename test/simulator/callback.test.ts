@@ -209,4 +209,26 @@ describe('callback calls', () => {
     expect(unknown.ErrorCode).toBe(BUSINESS_ERROR_CODES.CallNotFound.code);
     expect((await admin(sim, 'POST', '/_sim/callbacks/nope/progress', {})).status).toBe(404);
   });
+
+  it('drop: a call made while it is set loses every callback, even stages driven after it is unset', async () => {
+    await admin(sim, 'POST', '/_sim/delivery', { drop: true });
+    const dropped = await create({ Record: '1' });
+    await admin(sim, 'POST', '/_sim/delivery', { drop: false });
+    const delivered = await create();
+    await progress(dropped, { until: 'ended', durationSeconds: 5 });
+    await progress(delivered, { until: 'ended', durationSeconds: 5 });
+    expect(receiver.received.filter((r) => r.body.callId === dropped)).toEqual([]);
+    expect(receiver.at('/hangup').map((h) => h.callId)).toEqual([delivered]);
+    const log = (await admin<{ callId: string; kind: string; status: unknown }[]>(sim, 'GET', '/_sim/deliveries')).body;
+    const droppedKinds = log.filter((e) => e.callId === dropped).map((e) => `${e.kind}:${e.status}`);
+    expect(droppedKinds).toContain('hangup:dropped');
+    expect(droppedKinds).toContain('record:dropped');
+    expect(droppedKinds.every((k) => k.endsWith(':dropped'))).toBe(true);
+    // The platform still knows the call and its record: what polling relies on.
+    expect(await status(dropped)).toBe('5');
+    const cdr = (await ok(sim, 'DescribeCallBackCdr', { CallId: dropped }, signed())).Cdr as {
+      CallEndStatus: string;
+    }[];
+    expect(cdr.map((c) => c.CallEndStatus)).toEqual(['1']);
+  });
 });
