@@ -1,15 +1,50 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import {
+  DefaultLogger,
+  type LogEntry,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { inject } from 'vitest';
+import { parseCodecKeys } from '../../src/codec/keys.ts';
+import { createDataConverter } from '../../src/temporal/dataConverter.ts';
 
-// Worker lifecycle chatter at INFO drowns test output; warnings and errors still show.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+/** The fixed key every test client and worker encrypts with: the whole suite writes encrypted histories. */
+export const TEST_CODEC_KEYS = 'test-key-1:bnBwLXRlbXBvcmFsLXRlc3QtY29kZWMta2V5LTAwMDE=';
+export const testDataConverter = (): DataConverter =>
+  createDataConverter(parseCodecKeys(TEST_CODEC_KEYS)).dataConverter;
 
-/** A client of the run's Temporal server; close its connection when done. */
-export async function connectClient(): Promise<Client> {
+const logListeners = new Set<(entry: LogEntry) => void>();
+const printWarnings = new DefaultLogger('WARN');
+// Worker lifecycle chatter at INFO drowns test output: only warnings and errors are printed, while
+// everything from INFO up reaches the listeners of captureRuntimeLogs.
+Runtime.install({
+  logger: new DefaultLogger('INFO', (entry) => {
+    for (const listen of logListeners) listen(entry);
+    printWarnings.log(entry.level, entry.message, entry.meta);
+  }),
+});
+
+/** Collects the runtime logger's entries (workers, workflows, activities) until `stop()`. */
+export function captureRuntimeLogs(): { entries: LogEntry[]; stop(): void } {
+  const entries: LogEntry[] = [];
+  const listen = (entry: LogEntry) => entries.push(entry);
+  logListeners.add(listen);
+  return { entries, stop: () => logListeners.delete(listen) };
+}
+
+/** A client of the run's Temporal server, with the test codec unless told otherwise; close its connection when done. */
+export async function connectClient(options: { dataConverter?: DataConverter } = {}): Promise<Client> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
-  return new Client({ connection, namespace: inject('temporalNamespace') });
+  return new Client({
+    connection,
+    namespace: inject('temporalNamespace'),
+    dataConverter: options.dataConverter ?? testDataConverter(),
+  });
 }
 
 export interface WorkerContext {
@@ -34,6 +69,7 @@ export async function withWorker<T>(
       namespace: inject('temporalNamespace'),
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
+      dataConverter: testDataConverter(),
       ...options,
     });
     return await worker.runUntil(fn({ client, taskQueue }));

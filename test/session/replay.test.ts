@@ -11,7 +11,7 @@ import {
   sessionStateQuery,
 } from '../../src/workflows/definitions.ts';
 import { answeredCallEvents, deliver, type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
-import { withWorker } from '../helpers/temporal.ts';
+import { testDataConverter, withWorker } from '../helpers/temporal.ts';
 
 // The guard against non-determinism: histories recorded from earlier versions of the workflow must
 // replay on the current code. A change that breaks one needs `patched()` or a new workflow type.
@@ -23,7 +23,10 @@ beforeAll(async () => {
 });
 afterAll(() => npp.close());
 
-const replayOptions = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') } });
+const replayOptions = () => ({
+  workflowBundle: { codePath: inject('workflowBundlePath') },
+  dataConverter: testDataConverter(),
+});
 
 describe('maskedCallSession replay', () => {
   it('replays every recorded history in test/fixtures/histories', async () => {
@@ -39,12 +42,25 @@ describe('maskedCallSession replay', () => {
   it('replays a fresh history that exercises signals, updates and unbinding', async () => {
     const history = await withWorker({ activities: npp.activities }, async ({ client, taskQueue }) => {
       const dst = phone();
-      const handle = await startSession(client, taskQueue, { sessionKey: `replay-${Date.now()}`, mode: 'XB', dst, record: true });
+      const handle = await startSession(client, taskQueue, {
+        sessionKey: `replay-${Date.now()}`,
+        mode: 'XB',
+        dst,
+        record: true,
+      });
       await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
       const { bindId } = await handle.query(sessionStateQuery);
       await handle.executeUpdate(addReferenceUpdate);
       await handle.executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds: 60 }] });
-      const events = answeredCallEvents({ callId: 'replay-call', bindId: bindId as string, caller: phone(), callee: dst, start: 1_800_000_000, talkSeconds: 12, recordUrl: 'http://127.0.0.1:1/r.wav' });
+      const events = answeredCallEvents({
+        callId: 'replay-call',
+        bindId: bindId as string,
+        caller: phone(),
+        callee: dst,
+        start: 1_800_000_000,
+        talkSeconds: 12,
+        recordUrl: 'http://127.0.0.1:1/r.wav',
+      });
       await deliver(handle, events, 'reversed');
       await handle.signal(keyPressSignal, { eventId: 'k1', callId: 'replay-call', key: '5', timestamp: 1_800_000_003 });
       await handle.executeUpdate(releaseReferenceUpdate);
@@ -54,6 +70,7 @@ describe('maskedCallSession replay', () => {
     });
     await Worker.runReplayHistory(replayOptions(), history);
     // `NPP_RECORD_HISTORY=1 npm test -- test/session/replay.test.ts` refreshes the committed history.
-    if (process.env.NPP_RECORD_HISTORY === '1') writeFileSync(new URL('maskedCallSession-xb.json', HISTORIES), JSON.stringify(history));
+    if (process.env.NPP_RECORD_HISTORY === '1')
+      writeFileSync(new URL('maskedCallSession-xb.json', HISTORIES), JSON.stringify(history));
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
+import { FAILURE_CONVERTER_PATH } from '../../src/temporal/dataConverter.ts';
 import { connectOrStartTemporal } from '../../src/temporal/devServer.ts';
 
 declare module 'vitest' {
@@ -23,6 +24,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const bundlePath = join(dir, 'workflows.js');
   const { code } = await bundleWorkflowCode({
     workflowsPath: new URL('../fixtures/workflows.ts', import.meta.url).pathname,
+    // Failure messages leave the workflow sandbox encoded, so the codec encrypts them.
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   writeFileSync(bundlePath, code);

@@ -5,7 +5,7 @@ import { NppClient } from '../../src/npp/client.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
 import { type CallRecord, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
-import { withWorker } from '../helpers/temporal.ts';
+import { testDataConverter, withWorker } from '../helpers/temporal.ts';
 import { SECRET, startTestWebhook, type TestWebhook } from './helpers.ts';
 import { startTcpProxy, type TcpProxy } from './tcpProxy.ts';
 
@@ -24,6 +24,7 @@ beforeAll(async () => {
   webhookClient = new Client({
     connection: Connection.lazy({ address: proxy.address }),
     namespace: inject('temporalNamespace'),
+    dataConverter: testDataConverter(),
   });
   webhook = await startTestWebhook(webhookClient, { temporalTimeoutMs: 1000, retryAfterSeconds: 1 });
   sim = await startSimulator({
