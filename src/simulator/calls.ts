@@ -221,7 +221,7 @@ function needsKey(call: CallbackCall): boolean {
 
 /** Strictly increasing simulated seconds within a call: the clock, or one past the latest moment. */
 function nextTime(ctx: DriverContext, call: CallbackCall): number {
-  const latest = Math.max(...Object.values(call.times));
+  const latest = Math.max(...Object.values(call.times), call.lastKeyAt ?? 0);
   return latest === 0 ? nowSeconds(ctx) : Math.max(nowSeconds(ctx), latest + 1);
 }
 
@@ -234,6 +234,7 @@ function statusOf(ctx: DriverContext, call: CallbackCall, bit: number, at: numbe
 function pressKey(ctx: DriverContext, call: CallbackCall, key: string, events: CallbackEvent[]): boolean {
   const handle = call.preCallerHandle;
   const at = nextTime(ctx, call);
+  call.lastKeyAt = at;
   const url = handle?.KeyPressUrl || call.urls.keyPress || ctx.defaults.keyPress;
   events.push(...event('keypress', url, { callId: call.callId, key, timestamp: String(at) }));
   const operate = handle?.KeyList.find((k) => k.Key === key)?.Operate;

@@ -108,6 +108,8 @@ export interface CallbackCall {
   /** Key presses that replayed the prompt; beyond RepeatTimes the platform hangs up. */
   keyReplays: number;
   times: CallbackTimes;
+  /** Unix seconds of the latest key press, so later moments come after it. */
+  lastKeyAt?: number;
   /** CallBackCdr.CallEndStatus, once ended. */
   endStatus?: string;
 }

@@ -164,6 +164,10 @@ describe('callback calls', () => {
     expect((await progress(callId, { key: '1' })).body).toMatchObject({ Stage: 'ended', CallEndStatus: '1' });
     expect(receiver.at('/key').map((k) => k.key)).toEqual(['5', '1']);
     expect(receiver.at('/key')[0]).toMatchObject({ callId, timestamp: expect.stringMatching(/^\d+$/) });
+    // Moments of a call strictly increase: each key after the previous one, the callee after the keys.
+    const [first, second] = receiver.at('/key').map((k) => Number(k.timestamp));
+    expect(second).toBeGreaterThan(first as number);
+    expect(Number(receiver.at('/hangup')[0]?.startDstCallTime)).toBeGreaterThan(second as number);
 
     const hangsUp = await create({ PreCallerHandle: handle });
     expect((await progress(hangsUp, { key: '9' })).body).toMatchObject({ Stage: 'ended', CallEndStatus: '3' });

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { expect } from 'vitest';
+import { createNppActivities } from '../../src/activities/nppActivities.ts';
+import { NppClient } from '../../src/npp/client.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
+import { callBackCall } from '../../src/workflows/callBackCall.ts';
+import { type CallBackInput, callBackStateQuery, callBackWorkflowId } from '../../src/workflows/callBackDefinitions.ts';
+import { SECRET, startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
+import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY } from './session.ts';
+import { connectClient } from './temporal.ts';
+
+/** The whole path of a callback call: simulator → HTTP callbacks → webhook → signals → workflow. */
+export interface CallBackStack {
+  sim: Simulator;
+  webhook: TestWebhook;
+  activities: ReturnType<typeof createNppActivities>;
+  close(): Promise<void>;
+}
+
+export async function startCallBackStack(): Promise<CallBackStack> {
+  const webhookClient = await connectClient();
+  const webhook = await startTestWebhook(webhookClient);
+  const sim = await startSimulator({
+    secretId: SECRET_ID,
+    secretKey: SECRET_KEY,
+    delivery: { baseDelayMs: 50, maxAttempts: 10 },
+  });
+  const npp = new NppClient({ endpoint: sim.url, secretId: SECRET_ID, secretKey: SECRET_KEY, bizAppId: BIZ_APP_ID });
+  return {
+    sim,
+    webhook,
+    activities: createNppActivities({ client: npp, callbacks: { publicUrl: webhook.base, secret: SECRET } }),
+    async close() {
+      await npp.close();
+      await sim.close();
+      await webhook.close();
+      await webhookClient.connection.close();
+    },
+  };
+}
+
+export async function startCallBack(client: Client, taskQueue: string, input: Partial<CallBackInput> = {}) {
+  const callKey = input.callKey ?? `test-${randomUUID()}`;
+  const full: CallBackInput = { callKey, src: phone(), dst: phone(), ...input };
+  return client.workflow.start(callBackCall, { args: [full], taskQueue, workflowId: callBackWorkflowId(callKey) });
+}
+
+type Handle = Awaited<ReturnType<typeof startCallBack>>;
+
+/** The platform's CallId, once CreateCallBack answered. */
+export async function callIdOf(handle: Handle): Promise<string> {
+  await expect.poll(() => handle.query(callBackStateQuery).then((s) => s.callId), { timeout: 10_000 }).toBeTruthy();
+  return (await handle.query(callBackStateQuery)).callId as string;
+}
+
+export interface ProgressBody {
+  until?: 'caller-ringing' | 'caller-answered' | 'callee-ringing' | 'callee-answered' | 'ended';
+  callerOutcome?: 'answered' | 'busy' | 'no-answer' | 'rejected';
+  calleeOutcome?: 'answered' | 'busy' | 'no-answer' | 'rejected';
+  key?: string;
+  durationSeconds?: number;
+}
+
+/** Drives the simulated call and waits until its callbacks are delivered. */
+export async function progress(sim: Simulator, callId: string, body: ProgressBody) {
+  const response = await fetch(`${sim.url}/_sim/callbacks/${callId}/progress`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ durationSeconds: 7, ...body, wait: true }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { Stage: string; AwaitingKey: boolean; CallEndStatus?: string };
+}
+
+export async function setDelivery(sim: Simulator, options: { drop: boolean }) {
+  const response = await fetch(`${sim.url}/_sim/delivery`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(options),
+  });
+  expect(response.status).toBe(200);
+}
+
+export async function deliveries(sim: Simulator, callId: string): Promise<{ kind: string; status: number | string }[]> {
+  const log = (await (await fetch(`${sim.url}/_sim/deliveries?wait`)).json()) as {
+    kind: string;
+    callId: string;
+    status: number | string;
+  }[];
+  return log.filter((entry) => entry.callId === callId);
+}
