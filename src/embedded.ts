@@ -2,9 +2,9 @@
 // Temporal (reused or a dev server), the NPP simulator, the webhook server and the worker, wired
 // so the simulator's callbacks reach the webhook and become signals.
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
-import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { NppClient } from './npp/client.ts';
 import { type Simulator, startSimulator } from './simulator/server.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, loadTemporalConfig } from './temporal/connection.ts';
+import { dataConverterFromEnv } from './temporal/dataConverter.ts';
 import { registerSearchAttributes, startDevServer, type TemporalServer } from './temporal/devServer.ts';
 import { type ConfiguredWebhook, startConfiguredWebhook } from './webhooks/fromEnv.ts';
 import { createNppWorker, loadWorkerConfig } from './worker.ts';
@@ -55,7 +56,8 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
   const production = isProductionEnv(env);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((error) => options.logger.error({ err: error }, 'stop failed'));
+    for (const stop of stops.reverse())
+      await stop().catch((error) => options.logger.error({ err: error }, 'stop failed'));
   };
   try {
     const temporal = await connectTemporal(env, options);
@@ -81,7 +83,14 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       env.NPP_BIZ_APP_ID ||= '1400000000';
     }
 
-    const webhook = await startConfiguredWebhook({ logger: options.logger, env, allowGeneratedSecret: !production });
+    // Production needs configured keys; the embedded default makes (once) a local dev key.
+    const { dataConverter } = dataConverterFromEnv(env, { allowDevKey: !production });
+    const webhook = await startConfiguredWebhook({
+      logger: options.logger,
+      env,
+      allowGeneratedSecret: !production,
+      dataConverter,
+    });
     stops.push(() => webhook.close());
 
     const workerConfig = loadWorkerConfig(env);
@@ -97,6 +106,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
         client: npp,
         callbacks: { publicUrl: webhook.config.publicUrl, secret: webhook.config.secrets.current },
       },
+      dataConverter,
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     });
     const running = worker.run();
@@ -121,7 +131,10 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
 }
 
 /** TEMPORAL_ADDRESS when set; else a server already on the default port; else a new dev server. */
-async function connectTemporal(env: Record<string, string | undefined>, options: EmbeddedOptions): Promise<TemporalServer> {
+async function connectTemporal(
+  env: Record<string, string | undefined>,
+  options: EmbeddedOptions,
+): Promise<TemporalServer> {
   const config = loadTemporalConfig(env);
   const reuse = env.TEMPORAL_ADDRESS || (await isListening(DEFAULT_TEMPORAL_ADDRESS));
   if (reuse) {
@@ -131,7 +144,12 @@ async function connectTemporal(env: Record<string, string | undefined>, options:
     } finally {
       await connection.close();
     }
-    return { address: config.connectionOptions.address, namespace: config.namespace, owned: false, stop: async () => {} };
+    return {
+      address: config.connectionOptions.address,
+      namespace: config.namespace,
+      owned: false,
+      stop: async () => {},
+    };
   }
   const dbFilename = options.temporalDbFile ?? DEFAULT_DEV_DB_FILE;
   await mkdir(dirname(dbFilename), { recursive: true });

@@ -9,7 +9,9 @@ import { installRuntime } from './temporal/runtime.ts';
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 installRuntime({ logger });
 
-console.log('Starting npp-temporal (the first start builds the workflow bundle; a fresh machine may build the Temporal CLI first)…');
+console.log(
+  'Starting npp-temporal (the first start builds the workflow bundle; a fresh machine may build the Temporal CLI first)…',
+);
 let stack: Awaited<ReturnType<typeof startEmbeddedStack>>;
 try {
   stack = await startEmbeddedStack({ logger });

@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { type ActivityDependencies, createActivities } from './activities/index.ts';
 import { NppClient } from './npp/client.ts';
 import { loadTemporalConfig } from './temporal/connection.ts';
+import { dataConverterFromEnv } from './temporal/dataConverter.ts';
 import { installRuntime } from './temporal/runtime.ts';
 import type { CallbackUrlConfig } from './webhooks/callbackUrls.ts';
 import { startConfiguredWebhook } from './webhooks/fromEnv.ts';
@@ -58,7 +59,8 @@ export interface WorkerConfig {
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
   const taskQueue = env.NPP_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE;
   const metricsPort = env.WORKER_METRICS_PORT?.trim();
-  if (metricsPort && !/^\d{1,5}$/.test(metricsPort)) throw new Error(`WORKER_METRICS_PORT is not a port: ${metricsPort}`);
+  if (metricsPort && !/^\d{1,5}$/.test(metricsPort))
+    throw new Error(`WORKER_METRICS_PORT is not a port: ${metricsPort}`);
   const publicUrl = env.WEBHOOK_PUBLIC_URL?.trim();
   const secret = env.WEBHOOK_SECRET?.trim();
   if (publicUrl && !secret) throw new Error('WEBHOOK_PUBLIC_URL is set but WEBHOOK_SECRET is not');
@@ -77,6 +79,7 @@ async function runWorkerProcess(): Promise<void> {
   installRuntime({ logger, ...(config.metricsBindAddress ? { metricsBindAddress: config.metricsBindAddress } : {}) });
   if (!config.callbacks) logger.warn('WEBHOOK_PUBLIC_URL unset: the platform pushes to the console default URLs');
 
+  const { dataConverter } = dataConverterFromEnv();
   const npp = new NppClient();
   const connection = await NativeConnection.connect(temporal.connectionOptions);
   const worker = await createNppWorker({
@@ -84,8 +87,9 @@ async function runWorkerProcess(): Promise<void> {
     namespace: temporal.namespace,
     taskQueue: config.taskQueue,
     activities: { client: npp, ...(config.callbacks ? { callbacks: config.callbacks } : {}) },
+    dataConverter,
   });
-  const webhook = config.webhookInWorker ? await startConfiguredWebhook({ logger }) : undefined;
+  const webhook = config.webhookInWorker ? await startConfiguredWebhook({ logger, dataConverter }) : undefined;
   if (webhook) logger.info({ url: webhook.url }, 'webhook server listening');
 
   // SIGINT/SIGTERM: the SDK stops polling, lets running tasks finish, then run() resolves.

@@ -4,10 +4,10 @@ import { maskPhone } from '../phone.ts';
 import {
   closeSessionUpdate,
   extendTtlUpdate,
+  SESSION_WORKFLOW_TYPE,
   type SessionInput,
   type SessionState,
   type SessionStatus,
-  SESSION_WORKFLOW_TYPE,
   sessionStateQuery,
   sessionWorkflowId,
 } from '../workflows/definitions.ts';

@@ -1,6 +1,6 @@
 // The one Temporal Runtime of a worker process: its log lines go through pino with phone numbers
 // masked, and its metrics (workflow/activity task latencies, slots, polls) go to Prometheus.
-import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
+import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
 import { maskPhonesInText } from '../phone.ts';

@@ -1,6 +1,7 @@
 // The webhook server as configured by the environment (WEBHOOK_*, Temporal via envconfig): used by
 // its own entry point, by a worker with WEBHOOK_IN_WORKER=true and by the embedded default.
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { loadTemporalConfig } from '../temporal/connection.ts';
 import { loadWebhookConfig, type WebhookConfig } from './config.ts';
@@ -18,6 +19,8 @@ export interface ConfiguredWebhookOptions {
   env?: Record<string, string | undefined>;
   /** Only the embedded default may invent a secret: it also builds the callback URLs. */
   allowGeneratedSecret?: boolean;
+  /** The app's data converter (payload encryption): signals must be encoded like everything else. */
+  dataConverter?: DataConverter;
 }
 
 export async function startConfiguredWebhook(options: ConfiguredWebhookOptions): Promise<ConfiguredWebhook> {
@@ -26,7 +29,11 @@ export async function startConfiguredWebhook(options: ConfiguredWebhookOptions):
   const temporal = loadTemporalConfig(env);
   // Lazy: the server starts (and /readyz answers 503) while Temporal is still coming up.
   const connection = Connection.lazy(temporal.connectionOptions);
-  const client = new Client({ connection, namespace: temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: temporal.namespace,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+  });
   const server = await startWebhookServer({
     client,
     secrets: config.secrets,

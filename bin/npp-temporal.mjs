@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The package's command. The sources are TypeScript run by Node's type stripping (Node 22.19+).
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 19)) {
+  console.error(`npp-temporal needs Node 22.19 or newer (this is ${process.version}); try: sh scripts/with-node.sh npx npp-temporal …`);
+  process.exit(1);
+}
+await import('../src/cli/main.ts');

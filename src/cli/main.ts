@@ -1,0 +1,84 @@
+// The `npp-temporal` command. Every failure ends as one readable line and an exit code:
+// 0 done, 1 failed, 2 bad arguments, 3 not found. Never a stack trace (--debug shows one).
+import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { connectApp } from '../client/connect.ts';
+import { maskPhonesInText } from '../phone.ts';
+import type { Output } from './output.ts';
+import { SESSION_USAGE, sessionCommand } from './sessionCommands.ts';
+import { setupCommand } from './setupCommand.ts';
+import { SIM_USAGE, simCommand } from './simCommands.ts';
+import { NotFoundError, UsageError } from './usage.ts';
+
+export const USAGE = `npp-temporal — masked-call sessions and callback calls on Tencent Cloud NPP, run by Temporal
+
+${SESSION_USAGE}
+
+${SIM_USAGE}
+
+Usage:
+  npp-temporal setup        register the search attributes (and schedules) on the Temporal namespace
+
+Options: --json (machine-readable output), --debug (stack traces), --help
+Temporal comes from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TLS settings or a
+Temporal CLI profile; the task queue from NPP_TASK_QUEUE (default npp).`;
+
+export async function runCli(
+  argv: string[],
+  io: { stdout: (text: string) => void; stderr: (text: string) => void },
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
+  const json = argv.includes('--json');
+  const debug = argv.includes('--debug');
+  const args = argv.filter((arg) => arg !== '--json' && arg !== '--debug');
+  const output: Output = { json, write: io.stdout };
+  const connect = () => connectApp(env);
+  try {
+    const [group, ...rest] = args;
+    if (!group || group === '--help' || group === 'help' || rest.includes('--help')) {
+      io.stdout(USAGE);
+      return group ? 0 : 2;
+    }
+    switch (group) {
+      case 'session':
+        await sessionCommand(rest, connect, output);
+        break;
+      case 'sim':
+        await simCommand(rest, connect, output, env);
+        break;
+      case 'setup':
+        await setupCommand(env, output);
+        break;
+      default:
+        throw new UsageError(`unknown command: ${group}`, USAGE);
+    }
+    return 0;
+  } catch (error) {
+    const { message, code } = explain(error);
+    io.stderr(`npp-temporal: ${maskPhonesInText(message)}`);
+    if (error instanceof UsageError) io.stderr(`\n${error.usage}`);
+    if (debug && error instanceof Error && error.stack) io.stderr(maskPhonesInText(error.stack));
+    return code;
+  }
+}
+
+function explain(error: unknown): { message: string; code: number } {
+  if (error instanceof UsageError) return { message: error.message, code: 2 };
+  if (error instanceof NotFoundError) return { message: error.message, code: 3 };
+  if (error instanceof WorkflowNotFoundError) {
+    return { message: `not found: ${error.workflowId ?? 'workflow'} (no such session or call)`, code: 3 };
+  }
+  if (error instanceof WorkflowUpdateFailedError) {
+    return { message: `refused: ${error.cause?.message ?? error.message}`, code: 1 };
+  }
+  if (error instanceof ServiceError) {
+    return { message: `Temporal: ${error.cause instanceof Error ? error.cause.message : error.message}`, code: 1 };
+  }
+  return { message: error instanceof Error ? error.message : String(error), code: 1 };
+}
+
+if (import.meta.main) {
+  process.exitCode = await runCli(process.argv.slice(2), {
+    stdout: (text) => console.log(text),
+    stderr: (text) => console.error(text),
+  });
+}

@@ -1,0 +1,163 @@
+// `npp-temporal session start|show|close|extend|list`
+import { parseArgs } from 'node:util';
+import type { ConnectedApp } from '../client/connect.ts';
+import { isPlatformNumber, maskPhone } from '../phone.ts';
+import type { SessionInput, SessionStatus } from '../workflows/definitions.ts';
+import { describeSession, fields, type Output, printResult } from './output.ts';
+import { optionalInteger, positional, requireString, UsageError } from './usage.ts';
+
+export const SESSION_USAGE = `Usage:
+  npp-temporal session start --key <key> --dst <0086…> [--src <0086…>] [--mode AXB|XB]
+                             [--record] [--ttl <seconds>] [--max-ttl <seconds>] [--accredit <0086…,…>]
+  npp-temporal session show <key>
+  npp-temporal session close <key>
+  npp-temporal session extend <key> --seconds <n>
+  npp-temporal session list [--status open|in-progress|closed|failed] [--limit <n>]`;
+
+const SESSION_STATUSES: SessionStatus[] = ['open', 'in-progress', 'closed', 'failed'];
+const WEEK = 168 * 3600;
+
+export async function sessionCommand(args: string[], connect: () => Promise<ConnectedApp>, output: Output) {
+  const [action, ...rest] = args;
+  const { values, positionals } = parse(rest);
+  switch (action) {
+    case 'start': {
+      const input = sessionInput(values);
+      return withApp(connect, async (app) => {
+        const started = await app.sessions.startSession(input);
+        printResult(output, started, () =>
+          fields([
+            ['session', started.sessionKey],
+            ['workflow', started.workflowId],
+            ['run', started.runId],
+            ['next', `npp-temporal session show ${started.sessionKey}`],
+          ]),
+        );
+      });
+    }
+    case 'show': {
+      const key = positional(positionals, 0, 'key', SESSION_USAGE);
+      return withApp(connect, async (app) => {
+        const state = await app.sessions.getSession(key);
+        printResult(output, state, () => describeSession(state));
+      });
+    }
+    case 'close': {
+      const key = positional(positionals, 0, 'key', SESSION_USAGE);
+      return withApp(connect, async (app) => {
+        const state = await app.sessions.closeSession(key);
+        printResult(output, state, () => describeSession(state));
+      });
+    }
+    case 'extend': {
+      const key = positional(positionals, 0, 'key', SESSION_USAGE);
+      const seconds = optionalInteger(values.seconds, 'seconds', SESSION_USAGE, { min: 1, max: WEEK });
+      if (seconds === undefined) throw new UsageError('--seconds is required', SESSION_USAGE);
+      return withApp(connect, async (app) => {
+        const result = await app.sessions.extendSession(key, seconds);
+        printResult(output, result, () =>
+          fields([
+            ['session', key],
+            ['expires', result.expiresAt],
+          ]),
+        );
+      });
+    }
+    case 'list': {
+      const status = values.status;
+      if (status !== undefined && !SESSION_STATUSES.includes(status as SessionStatus)) {
+        throw new UsageError(`--status must be one of ${SESSION_STATUSES.join(', ')}`, SESSION_USAGE);
+      }
+      const limit = optionalInteger(values.limit, 'limit', SESSION_USAGE, { min: 1, max: 1000 });
+      return withApp(connect, async (app) => {
+        const rows = await app.sessions.listSessions({
+          ...(status ? { sessionStatus: status as SessionStatus } : {}),
+          ...(limit ? { limit } : {}),
+        });
+        printResult(output, rows, () =>
+          rows.length === 0
+            ? 'no sessions'
+            : rows
+                .map((row) =>
+                  [
+                    row.workflowId,
+                    row.sessionStatus ?? row.executionStatus,
+                    row.virtualNum ?? '-',
+                    row.startTime.toISOString(),
+                  ].join('  '),
+                )
+                .join('\n'),
+        );
+      });
+    }
+    default:
+      throw new UsageError(action ? `unknown session command: ${action}` : 'missing session command', SESSION_USAGE);
+  }
+}
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        key: { type: 'string' },
+        src: { type: 'string' },
+        dst: { type: 'string' },
+        mode: { type: 'string' },
+        record: { type: 'boolean' },
+        ttl: { type: 'string' },
+        'max-ttl': { type: 'string' },
+        accredit: { type: 'string' },
+        seconds: { type: 'string' },
+        status: { type: 'string' },
+        limit: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message, SESSION_USAGE);
+  }
+}
+
+function sessionInput(values: ReturnType<typeof parse>['values']): SessionInput {
+  const sessionKey = requireString(values.key, 'key', SESSION_USAGE);
+  const mode = (values.mode ?? 'AXB').toUpperCase();
+  if (mode !== 'AXB' && mode !== 'XB') throw new UsageError('--mode must be AXB or XB', SESSION_USAGE);
+  const dst = number(requireString(values.dst, 'dst', SESSION_USAGE), 'dst');
+  const src = values.src === undefined ? undefined : number(values.src, 'src');
+  if (mode === 'AXB' && !src) throw new UsageError('--src is required in AXB mode', SESSION_USAGE);
+  if (mode === 'XB' && src) throw new UsageError('--src is not used in XB mode (see --accredit)', SESSION_USAGE);
+  const accreditList = values.accredit?.split(',').map((entry) => number(entry.trim(), 'accredit'));
+  const ttlSeconds = optionalInteger(values.ttl, 'ttl', SESSION_USAGE, { min: 60, max: WEEK });
+  const maxTtlSeconds = optionalInteger(values['max-ttl'], 'max-ttl', SESSION_USAGE, { min: 60, max: WEEK });
+  return {
+    sessionKey,
+    mode,
+    dst,
+    ...(src ? { src } : {}),
+    ...(values.record ? { record: true } : {}),
+    ...(ttlSeconds ? { ttlSeconds } : {}),
+    ...(maxTtlSeconds ? { maxTtlSeconds } : {}),
+    ...(accreditList ? { accreditList } : {}),
+  };
+}
+
+// The message shows the number masked: the terminal's scrollback is a log too.
+function number(value: string, name: string): string {
+  if (!isPlatformNumber(value)) {
+    throw new UsageError(
+      `--${name} must be a number in 0086 format, e.g. 0086138…, got ${maskPhone(value)}`,
+      SESSION_USAGE,
+    );
+  }
+  return value;
+}
+
+export async function withApp(connect: () => Promise<ConnectedApp>, run: (app: ConnectedApp) => Promise<void>) {
+  const app = await connect();
+  try {
+    await run(app);
+  } finally {
+    await app.close();
+  }
+}

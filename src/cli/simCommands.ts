@@ -1,0 +1,100 @@
+// `npp-temporal sim call`: dials a session's virtual number on the simulator's call driver, the way
+// a person would, so the platform's callbacks flow through the webhook into the session.
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import type { ConnectedApp } from '../client/connect.ts';
+import { maskPhone } from '../phone.ts';
+import { fields, type Output, printResult } from './output.ts';
+import { withApp } from './sessionCommands.ts';
+import { optionalInteger, requireString, UsageError } from './usage.ts';
+
+export const SIM_USAGE = `Usage:
+  npp-temporal sim call --session <key> [--from A|B] [--outcome answered|busy|no-answer|rejected]
+                        [--duration <seconds>] [--sim-url <url>]   (default NPP_SIM_URL or http://127.0.0.1:9080)`;
+
+interface SimCallResult {
+  CallId: string;
+  BindId: string;
+  Src: string;
+  Dst: string;
+  VirtualNum: string;
+  Forwarded: boolean;
+  CallEndStatus: string;
+  RecordUrl: string;
+}
+
+export async function simCommand(
+  args: string[],
+  connect: () => Promise<ConnectedApp>,
+  output: Output,
+  env: Record<string, string | undefined>,
+) {
+  const [action, ...rest] = args;
+  if (action !== 'call')
+    throw new UsageError(action ? `unknown sim command: ${action}` : 'missing sim command', SIM_USAGE);
+  const { values } = parse(rest);
+  const sessionKey = requireString(values.session, 'session', SIM_USAGE);
+  const party = (values.from ?? 'A').toUpperCase();
+  if (party !== 'A' && party !== 'B') throw new UsageError('--from must be A or B', SIM_USAGE);
+  const durationSeconds = optionalInteger(values.duration, 'duration', SIM_USAGE, { min: 1, max: 7200 }) ?? 30;
+  const simUrl = (values['sim-url'] ?? env.NPP_SIM_URL ?? 'http://127.0.0.1:9080').replace(/\/+$/, '');
+
+  await withApp(connect, async (app) => {
+    const state = await app.sessions.getSession(sessionKey);
+    if (!state.virtualNum || state.status === 'closed' || state.status === 'failed') {
+      throw new Error(`session ${sessionKey} has no bound virtual number (status ${state.status})`);
+    }
+    const call = await dial(simUrl, {
+      virtualNum: state.virtualNum,
+      party,
+      outcome: values.outcome ?? 'answered',
+      durationSeconds,
+      wait: true,
+    });
+    const shown = { ...call, Src: maskPhone(call.Src), Dst: call.Dst && maskPhone(call.Dst) };
+    printResult(output, shown, () =>
+      fields([
+        ['call', shown.CallId],
+        ['from', shown.Src],
+        ['to', shown.Dst || '(not forwarded)'],
+        ['via', shown.VirtualNum],
+        ['end status', shown.CallEndStatus],
+        ['recording', shown.RecordUrl],
+      ]),
+    );
+  });
+}
+
+async function dial(simUrl: string, body: Record<string, unknown>): Promise<SimCallResult> {
+  let response: Awaited<ReturnType<typeof request>>;
+  try {
+    response = await request(`${simUrl}/_sim/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new Error(`cannot reach the NPP simulator at ${simUrl}: ${(error as Error).message}`);
+  }
+  const payload = (await response.body.json()) as SimCallResult & { error?: string };
+  if (response.statusCode >= 400)
+    throw new Error(`simulator refused the call: ${payload.error ?? response.statusCode}`);
+  return payload;
+}
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        session: { type: 'string' },
+        from: { type: 'string' },
+        outcome: { type: 'string' },
+        duration: { type: 'string' },
+        'sim-url': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message, SIM_USAGE);
+  }
+}

@@ -1,0 +1,27 @@
+// An app client from the environment: Temporal via envconfig, the app's data converter (payload
+// encryption keys from NPP_CODEC_KEYS / NPP_CODEC_KEY_FILE), the task queue from NPP_TASK_QUEUE.
+import { Client, Connection } from '@temporalio/client';
+import { loadTemporalConfig } from '../temporal/connection.ts';
+import { dataConverterFromEnv } from '../temporal/dataConverter.ts';
+import { SessionClient } from './sessions.ts';
+
+export interface ConnectedApp {
+  client: Client;
+  sessions: SessionClient;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+export async function connectApp(env: Record<string, string | undefined> = process.env): Promise<ConnectedApp> {
+  const temporal = loadTemporalConfig(env);
+  const { dataConverter } = dataConverterFromEnv(env);
+  const connection = await Connection.connect(temporal.connectionOptions);
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
+  const taskQueue = env.NPP_TASK_QUEUE?.trim() || 'npp';
+  return {
+    client,
+    sessions: new SessionClient({ client, taskQueue }),
+    taskQueue,
+    close: () => connection.close(),
+  };
+}
