@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_INGRESS_LIMITS, type IngressLimits } from './ingress.ts';
 
 // Webhook server settings, read from the environment in one place.
 
@@ -78,4 +79,39 @@ function parsePublicUrl(value: string): string {
 // The values themselves never appear in messages: they are secrets.
 function checkLength(name: string, value: string): void {
   if (value.length < MIN_SECRET_LENGTH) throw new Error(`${name} must be at least ${MIN_SECRET_LENGTH} characters`);
+}
+
+/** Ingress limits and the optional codec server, from WEBHOOK_* and CODEC_* variables. */
+export interface IngressConfig {
+  limits: IngressLimits;
+  /** Set when CODEC_SERVER_TOKEN is: the webhook then serves /codec/decode and /codec/encode. */
+  codecServer?: { token: string; corsOrigin?: string };
+}
+
+export function loadIngressConfig(env: Record<string, string | undefined>): IngressConfig {
+  const limit = (name: string, fallback: number, min: number) => {
+    const raw = nonEmpty(env[name]);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min) throw new Error(`${name} must be a whole number ≥ ${min}: ${raw}`);
+    return Number(raw);
+  };
+  const defaults = DEFAULT_INGRESS_LIMITS;
+  const limits: IngressLimits = {
+    rateLimitMax: limit('WEBHOOK_RATE_LIMIT_MAX', defaults.rateLimitMax, 1),
+    rateLimitWindowMs: limit('WEBHOOK_RATE_LIMIT_WINDOW_MS', defaults.rateLimitWindowMs, 1000),
+    requestTimeoutMs: limit('WEBHOOK_REQUEST_TIMEOUT_MS', defaults.requestTimeoutMs, 100),
+    headersTimeoutMs: limit('WEBHOOK_HEADERS_TIMEOUT_MS', defaults.headersTimeoutMs, 100),
+    maxHeaderBytes: limit('WEBHOOK_MAX_HEADER_BYTES', defaults.maxHeaderBytes, 1024),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error('WEBHOOK_HEADERS_TIMEOUT_MS must not exceed WEBHOOK_REQUEST_TIMEOUT_MS');
+  }
+  const token = nonEmpty(env.CODEC_SERVER_TOKEN);
+  if (token === undefined) return { limits };
+  checkLength('CODEC_SERVER_TOKEN', token);
+  const corsOrigin = nonEmpty(env.CODEC_CORS_ORIGIN);
+  if (corsOrigin !== undefined && !/^https?:\/\/[^/\s]+$/.test(corsOrigin)) {
+    throw new Error(`CODEC_CORS_ORIGIN must be an origin like http://localhost:8233: ${corsOrigin}`);
+  }
+  return { limits, codecServer: corsOrigin === undefined ? { token } : { token, corsOrigin } };
 }

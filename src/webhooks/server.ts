@@ -2,8 +2,15 @@ import { parse as parseForm } from 'node:querystring';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { type CodecServerOptions, codecServerPlugin } from '../codec/codecServer.ts';
 import { kindLabel, registerCallbackRoutes } from './callbackRoutes.ts';
 import type { WebhookSecrets } from './config.ts';
+import {
+  DEFAULT_INGRESS_LIMITS,
+  type IngressLimits,
+  registerIngressProtection,
+  serverLimitOptions,
+} from './ingress.ts';
 import { createWebhookLogger } from './logging.ts';
 import { createWebhookMetrics } from './metrics.ts';
 import { registerOpsRoutes } from './opsRoutes.ts';
@@ -24,17 +31,24 @@ export interface WebhookServerOptions {
   temporalTimeoutMs?: number;
   /** Retry-After of 503 answers, in seconds. Default 5. */
   retryAfterSeconds?: number;
+  /** Rate limit, timeouts and header size; defaults in DEFAULT_INGRESS_LIMITS. */
+  limits?: Partial<IngressLimits>;
+  /** Serves Temporal UI's remote codec at /codec/decode and /codec/encode. Off unless given. */
+  codecServer?: CodecServerOptions;
 }
 
 /** The webhook's fastify instance, routes registered, not listening yet. */
 export function createWebhookServer(options: WebhookServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 65536;
+  const limits = { ...DEFAULT_INGRESS_LIMITS, ...options.limits };
   const app = Fastify({
     loggerInstance: createWebhookLogger(options.logger),
     // Fastify's request log lines carry the URL with its token; callback routes log their own.
     disableRequestLogging: true,
     bodyLimit,
+    ...serverLimitOptions(limits),
   }) as unknown as FastifyInstance;
+  registerIngressProtection(app, limits);
   const metrics = createWebhookMetrics();
 
   // The platform posts JSON; form-encoded bodies are accepted too. Nothing else (not text/plain).
@@ -46,13 +60,15 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
     const reason =
-      status === 413
-        ? 'payload_too_large'
-        : status === 415
-          ? 'unsupported_media_type'
-          : status < 500
-            ? 'invalid_payload'
-            : 'internal_error';
+      status === 429
+        ? 'rate_limited'
+        : status === 413
+          ? 'payload_too_large'
+          : status === 415
+            ? 'unsupported_media_type'
+            : status < 500
+              ? 'invalid_payload'
+              : 'internal_error';
     const kind = kindLabel(request);
     metrics.rejected.inc({ kind, reason });
     if (status >= 500) request.log.error({ kind, err: error }, 'request failed');
@@ -73,15 +89,19 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found' }));
 
-  registerOpsRoutes(app, options.client, metrics);
-  registerCallbackRoutes(app, {
-    client: options.client,
-    secrets: options.secrets,
-    ...(options.sharedToken === undefined ? {} : { sharedToken: options.sharedToken }),
-    metrics,
-    visibilityRetry: options.visibilityRetry ?? { attempts: 5, delayMs: 200 },
-    temporalTimeoutMs: options.temporalTimeoutMs ?? 5000,
-    retryAfterSeconds: options.retryAfterSeconds ?? 5,
+  // Routes in a plugin: it loads after the rate limit, which attaches itself to routes as they are added.
+  app.register(async (routes) => {
+    registerOpsRoutes(routes, options.client, metrics);
+    registerCallbackRoutes(routes, {
+      client: options.client,
+      secrets: options.secrets,
+      ...(options.sharedToken === undefined ? {} : { sharedToken: options.sharedToken }),
+      metrics,
+      visibilityRetry: options.visibilityRetry ?? { attempts: 5, delayMs: 200 },
+      temporalTimeoutMs: options.temporalTimeoutMs ?? 5000,
+      retryAfterSeconds: options.retryAfterSeconds ?? 5,
+    });
+    if (options.codecServer) await routes.register(codecServerPlugin, { prefix: '/codec', ...options.codecServer });
   });
   return app;
 }

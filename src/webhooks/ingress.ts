@@ -1,0 +1,64 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+// What protects the public ingress: per-IP rate limit, timeouts against slow clients, header size,
+// and security headers on every answer.
+
+export interface IngressLimits {
+  /** Requests one client IP may make per window before answers turn to 429. */
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  /** Time to receive a whole request (headers and body). */
+  requestTimeoutMs: number;
+  /** Time to receive the request headers; at most requestTimeoutMs. */
+  headersTimeoutMs: number;
+  /** Largest request head (request line and headers) in bytes. */
+  maxHeaderBytes: number;
+}
+
+// The platform's callbacks come from a few addresses, several per call: the limit is generous and
+// meant to stop floods, not to shape traffic.
+export const DEFAULT_INGRESS_LIMITS: IngressLimits = {
+  rateLimitMax: 1200,
+  rateLimitWindowMs: 60_000,
+  requestTimeoutMs: 10_000,
+  headersTimeoutMs: 5_000,
+  maxHeaderBytes: 16 * 1024,
+};
+
+/** Probes and scrapes come from the orchestrator and Prometheus, often; they are never limited. */
+const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'strict-transport-security': 'max-age=31536000',
+};
+
+/** The fastify constructor options that enforce the timeouts and the header limit. */
+export function serverLimitOptions(limits: IngressLimits) {
+  return {
+    requestTimeout: limits.requestTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      // Node checks the two timeouts on this interval (default 30 s, which would dwarf them).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+  };
+}
+
+/** Register before any route: the rate limit attaches itself to routes as they are added. */
+export function registerIngressProtection(app: FastifyInstance, limits: IngressLimits): void {
+  app.register(rateLimit, {
+    max: limits.rateLimitMax,
+    timeWindow: limits.rateLimitWindowMs,
+    allowList: (request: FastifyRequest) => UNLIMITED_ROUTES.has(request.routeOptions.url ?? ''),
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+  });
+}
