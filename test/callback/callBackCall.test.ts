@@ -121,7 +121,7 @@ describe('callBackCall', () => {
           const handle = await startCallBack(client, taskQueue, {});
           const callId = await callIdOf(handle);
           if (stage > 0) await progress(stack.sim, callId, { until: STAGES[stage] as ProgressBody['until'] });
-          await expect.poll(() => statusOf(handle), label).toBe(stage === 4 ? 'connected' : STAGES[stage]);
+          await expect.poll(() => statusOf(handle), { message: label }).toBe(stage === 4 ? 'connected' : STAGES[stage]);
           const answer = await handle.executeUpdate(cancelCallBackUpdate, { args: [{ cancelFlag }] });
           expect(answer.tornDown, label).toBe(tornDown);
           let result: CallBackState;
