@@ -1,5 +1,5 @@
 // Every activity the worker registers, built from the dependencies the worker injects.
-import { DEFAULT_MAX_RECORDING_BYTES, type ArchiveConfig } from '../archive/config.ts';
+import { type ArchiveConfig, DEFAULT_MAX_RECORDING_BYTES } from '../archive/config.ts';
 import type { NppClient } from '../npp/client.ts';
 import type { CallbackUrlConfig } from '../webhooks/callbackUrls.ts';
 import { createArchiveActivities } from './archiveActivities.ts';

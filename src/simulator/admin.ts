@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import {
   type DriverContext,
@@ -24,6 +25,8 @@ export interface AdminOptions {
 }
 
 type Body = Record<string, unknown>;
+/** Fault rules with this action apply to recording downloads. */
+export const RECORDING_FAULT_ACTION = 'Recording';
 const MAX_DURATION_SECONDS = 24 * 3600;
 
 export async function adminPlugin(app: FastifyInstance, options: AdminOptions): Promise<void> {
@@ -75,6 +78,15 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
     if (!request.params.file.endsWith('.wav') || !ctx.state.recordings.has(callId)) {
       throw new AdminFailure(404, 'no such recording');
     }
+    // The recording store fails like the API does, under the fault action "Recording".
+    const fault = faults.take(RECORDING_FAULT_ACTION);
+    if (fault?.kind === 'latency') await sleep(fault.latencyMs ?? 1000);
+    if (fault?.kind === 'drop-connection') {
+      reply.hijack();
+      request.raw.socket.destroy();
+      return reply;
+    }
+    if (fault?.kind === '5xx') return reply.code(503).type('text/plain').send('Service Unavailable');
     return reply.type('audio/wav').send(toneWav(callId));
   });
 

@@ -119,6 +119,15 @@ export type SessionFailedReason = 'bind-failed';
 
 export type CallState = 'ringing' | 'answered' | 'ended';
 
+/** A call recording kept by this worker's archive, beyond the platform URL's expiry. */
+export interface ArchivedRecording {
+  /** Where the archive keeps it (a file path for the directory archive). */
+  location: string;
+  /** Hex SHA-256 of the recording. */
+  sha256: string;
+  bytes: number;
+}
+
 /** One interaction through the virtual number. Numbers are masked. */
 export interface CallRecord {
   callId: string;
@@ -137,6 +146,10 @@ export interface CallRecord {
   srcDuration?: number;
   dstDuration?: number;
   recordUrl?: string;
+  /** Where the recording was archived, when archiving is on. */
+  archive?: ArchivedRecording;
+  /** Why the recording could not be archived (e.g. RecordingTooLarge, RecordingUnavailable). */
+  archiveFailure?: { code: string; message: string };
   /** Keys pressed (IVR), in the order pressed. */
   keys: string[];
   keyTimes?: { key: string; timestamp: number }[];

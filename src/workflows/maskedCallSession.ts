@@ -6,6 +6,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -16,6 +17,8 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { ArchiveActivities } from '../activities/archiveActivities.ts';
+import { ARCHIVE_ACTIVITY_OPTIONS } from '../activities/archiveOptions.ts';
 import type { NppActivities } from '../activities/nppActivities.ts';
 import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
 import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
@@ -44,6 +47,7 @@ import { type ResolvedSessionInput, resolveSessionInput } from './sessionInput.t
 
 const { getVirtualNum } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.GetVirtualNum);
 const { delVirtualNum } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DelVirtualNum);
+const { archiveRecording } = proxyActivities<ArchiveActivities>(ARCHIVE_ACTIVITY_OPTIONS);
 
 /** Event ids remembered for deduplication; redeliveries come within hours, not thousands of events later. */
 const MAX_SEEN_EVENT_IDS = 5000;
@@ -91,6 +95,9 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   let endReason: SessionClosedReason | undefined;
   let referenceOpsInFlight = 0;
   let unbound = false;
+  /** Calls whose recording was handed to the archive by this run, and the archiving still under way. */
+  const archiveStarted = new Set<string>();
+  const archiving = new Set<Promise<void>>();
 
   const nextBizId = () => `${state.bizId}${(bizIds++).toString(36).padStart(4, '0')}`;
   const bindRequest = () => ({
@@ -114,7 +121,10 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   }
 
   function showDetails(note?: string): void {
-    const parts = [`**${state.status}**${state.closedReason ? ` (${state.closedReason})` : ''}`, `${input.mode} ${who}`];
+    const parts = [
+      `**${state.status}**${state.closedReason ? ` (${state.closedReason})` : ''}`,
+      `${input.mode} ${who}`,
+    ];
     if (state.virtualNum) parts.push(`via ${state.virtualNum}`);
     parts.push(`${state.calls.length} call(s)`, `${state.heldReferences} reference(s)`);
     if (state.expiresAt && !state.closedAt) parts.push(`expires ${state.expiresAt}`);
@@ -139,7 +149,43 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     if (!existing) upsertSearchAttributes([{ key: NppCallId, value: state.calls.map((call) => call.callId) }]);
     if (state.status === 'open') setStatus('in-progress');
     else showDetails();
+    archiveOnceKnown(updated);
   }
+
+  /**
+   * Archives a call's recording as soon as its URL is known (recording event or hangup CDR). The
+   * worker's configuration decides whether archiving is on: the activity answers null when it is
+   * off, so the session needs no setting of its own and never stores recordings a worker cannot.
+   */
+  function archiveOnceKnown(call: CallRecord): void {
+    const { callId, recordUrl } = call;
+    if (!recordUrl || call.archive || call.archiveFailure || archiveStarted.has(callId)) return;
+    if (!patched('archive-recordings')) return;
+    archiveStarted.add(callId);
+    // Not cancellable: a cancelled session still keeps the recordings of its calls.
+    const run = CancellationScope.nonCancellable(async () => {
+      try {
+        const archive = await archiveRecording.executeWithOptions(
+          { ...ARCHIVE_ACTIVITY_OPTIONS, summary: `archive recording of ${callId}` },
+          [{ workflowId: workflowInfo().workflowId, callId, recordUrl }],
+        );
+        if (archive) updateCall(callId, { archive });
+      } catch (error) {
+        const failure = failureOf(error);
+        log.warn('recording not archived', { callId, code: failure.code });
+        updateCall(callId, { archiveFailure: failure });
+      }
+    });
+    archiving.add(run);
+    void run.finally(() => archiving.delete(run));
+  }
+
+  function updateCall(callId: string, fields: Partial<CallRecord>): void {
+    state.calls = state.calls.map((call) => (call.callId === callId ? { ...call, ...fields } : call));
+  }
+
+  /** Waits until no archiving is under way (each one records its own outcome on its call). */
+  const archivingDone = () => condition(() => archiving.size === 0);
 
   setHandler(callStatusSignal, (event) => applyEvent(event, applyStatus, event.timestamp));
   setHandler(callHangupSignal, (event) => applyEvent(event, applyHangup, event.endCallTime));
@@ -343,7 +389,12 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   let cancellation: unknown;
   try {
     if (!input.carried) {
-      upsertMemo({ mode: input.mode, src: input.src && maskPhone(input.src), dst: maskPhone(input.dst), record: input.record });
+      upsertMemo({
+        mode: input.mode,
+        src: input.src && maskPhone(input.src),
+        dst: maskPhone(input.dst),
+        record: input.record,
+      });
       setStatus('open');
       // Not cancellable: a bind the platform performed must be known, to be undone.
       await CancellationScope.nonCancellable(bind);
@@ -356,6 +407,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
       }
       if (continueAsNewDue()) {
         await condition(() => referenceOpsInFlight === 0);
+        await archivingDone();
         const carried: CarriedSession = {
           state,
           seenEventIds: [...seen].slice(-MAX_SEEN_EVENT_IDS),
@@ -372,7 +424,10 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   }
   // Unbinding runs to the end whatever happens to the run meanwhile.
   await CancellationScope.nonCancellable(close);
-  if (cancellation) throw cancellation;
+  if (cancellation) {
+    await CancellationScope.nonCancellable(archivingDone);
+    throw cancellation;
+  }
 
   // Late hangup and recording events still arrive after unbinding; collect them, then finish.
   try {
@@ -380,6 +435,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   } catch (error) {
     if (!isCancellation(error)) throw error;
   }
+  await archivingDone();
   return state;
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
-import { createNppActivities } from '../../src/activities/nppActivities.ts';
+import { type Activities, createActivities } from '../../src/activities/index.ts';
 import { NppClient } from '../../src/npp/client.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.ts';
 import {
@@ -28,7 +28,8 @@ export function phone(): string {
 export interface NppStack {
   sim: Simulator;
   client: NppClient;
-  activities: ReturnType<typeof createNppActivities>;
+  /** Every activity the worker registers; recording archiving is off. */
+  activities: Activities;
   close(): Promise<void>;
 }
 
@@ -44,7 +45,7 @@ export async function startNppStack(options: Partial<SimulatorOptions> = {}): Pr
   return {
     sim,
     client,
-    activities: createNppActivities({ client }),
+    activities: createActivities({ client }),
     async close() {
       await client.close();
       await sim.close();

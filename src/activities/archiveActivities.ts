@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { type Dispatcher, getGlobalDispatcher, interceptors, request } from 'undici';
+import type { RecordingSink } from '../archive/sink.ts';
+import type { ArchivedRecording } from '../workflows/definitions.ts';
+
+/** What archiveRecording needs to know about one recording. */
+export interface ArchiveRecordingRequest {
+  /** The workflow the call belongs to: recordings are grouped by it. */
+  workflowId: string;
+  /** The platform's CallId. */
+  callId: string;
+  /** The platform's recording URL (RecordUrl), valid for a limited time only. */
+  recordUrl: string;
+}
+
+export interface ArchiveActivityDependencies {
+  /** Without a sink archiving is off and archiveRecording answers null at once. */
+  sink?: RecordingSink;
+  maxBytes: number;
+  /** Longest wait for the response headers, then between body chunks. Default 30 s. */
+  stallTimeoutMs?: number;
+}
+
+/** Failure types a workflow may see from archiveRecording. */
+export const ARCHIVE_FAILURES = {
+  tooLarge: 'RecordingTooLarge',
+  unavailable: 'RecordingUnavailable',
+  invalidUrl: 'InvalidRecordingUrl',
+  fetchFailed: 'RecordingFetchFailed',
+} as const;
+
+/** 4xx answers that may succeed later: the platform may still be producing the file or throttling. */
+const TRANSIENT_CLIENT_STATUSES = new Set([408, 425, 429]);
+const MAX_REDIRECTS = 3;
+
+/** Recording URLs may carry signed query strings: only origin and path go into errors. */
+function describeUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+function extensionOf(url: URL): string {
+  return /\.([A-Za-z0-9]{1,8})$/.exec(url.pathname)?.[1]?.toLowerCase() ?? 'bin';
+}
+
+/** Hashes and counts what passes through, refusing to pass more than `maxBytes`. */
+class Meter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  readonly maxBytes: number;
+  readonly onProgress: (bytes: number) => void;
+
+  constructor(maxBytes: number, onProgress: (bytes: number) => void) {
+    super();
+    this.maxBytes = maxBytes;
+    this.onProgress = onProgress;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      done(tooLarge(this.maxBytes));
+      return;
+    }
+    this.hash.update(chunk);
+    this.onProgress(this.bytes);
+    done(null, chunk);
+  }
+}
+
+/** Releases the connection of a response whose body is not wanted (closed unread when large). */
+async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {
+  await body.dump().catch(() => undefined);
+}
+
+function tooLarge(maxBytes: number): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`recording exceeds the limit of ${maxBytes} bytes`, ARCHIVE_FAILURES.tooLarge);
+}
+
+export function createArchiveActivities({ sink, maxBytes, stallTimeoutMs = 30_000 }: ArchiveActivityDependencies) {
+  const dispatcher = getGlobalDispatcher().compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+
+  return {
+    /**
+     * Streams a recording into the archive and answers where it is and its SHA-256; null when
+     * archiving is off. Idempotent: a recording already archived for this call is not fetched again.
+     */
+    async archiveRecording({
+      workflowId,
+      callId,
+      recordUrl,
+    }: ArchiveRecordingRequest): Promise<ArchivedRecording | null> {
+      if (!sink) return null;
+      let url: URL;
+      try {
+        url = new URL(recordUrl);
+      } catch {
+        throw ApplicationFailure.nonRetryable('recordUrl is not a URL', ARCHIVE_FAILURES.invalidUrl);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw ApplicationFailure.nonRetryable('recordUrl must be http(s)', ARCHIVE_FAILURES.invalidUrl);
+      }
+      const key = { workflowId, callId, extension: extensionOf(url) };
+      const existing = await sink.find(key);
+      if (existing) return existing;
+
+      const context = Context.current();
+      let response: Awaited<ReturnType<typeof request>>;
+      try {
+        response = await request(url, {
+          dispatcher,
+          headersTimeout: stallTimeoutMs,
+          bodyTimeout: stallTimeoutMs,
+          signal: context.cancellationSignal,
+        });
+      } catch (error) {
+        if (context.cancellationSignal.aborted) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        throw ApplicationFailure.retryable(
+          `fetching ${describeUrl(url)} failed: ${reason}`,
+          ARCHIVE_FAILURES.fetchFailed,
+        );
+      }
+      const { statusCode, headers, body } = response;
+      if (statusCode < 200 || statusCode >= 300) {
+        await discard(body);
+        const message = `${describeUrl(url)} answered HTTP ${statusCode}`;
+        if (statusCode >= 500 || TRANSIENT_CLIENT_STATUSES.has(statusCode)) {
+          throw ApplicationFailure.retryable(message, ARCHIVE_FAILURES.fetchFailed);
+        }
+        throw ApplicationFailure.nonRetryable(message, ARCHIVE_FAILURES.unavailable);
+      }
+      // Refuse early when the server announces the size; the meter still counts what really comes.
+      if (Number(headers['content-length'] ?? 0) > maxBytes) {
+        await discard(body);
+        throw tooLarge(maxBytes);
+      }
+      const meter = new Meter(maxBytes, (bytes) => context.heartbeat({ bytes }));
+      // pipe() does not forward errors: a stalled or cut download must fail the store.
+      body.once('error', (error) => meter.destroy(error));
+      try {
+        const { location } = await sink.store(key, body.pipe(meter));
+        return { location, sha256: meter.hash.digest('hex'), bytes: meter.bytes };
+      } catch (error) {
+        await discard(body);
+        if (error instanceof ApplicationFailure || context.cancellationSignal.aborted) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        throw ApplicationFailure.retryable(
+          `archiving ${describeUrl(url)} failed: ${reason}`,
+          ARCHIVE_FAILURES.fetchFailed,
+        );
+      }
+    },
+  };
+}
+
+export type ArchiveActivities = ReturnType<typeof createArchiveActivities>;

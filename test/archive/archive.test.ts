@@ -1,0 +1,215 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ActivityFailure, ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createArchiveActivities } from '../../src/activities/archiveActivities.ts';
+import { createActivities } from '../../src/activities/index.ts';
+import { DirectorySink } from '../../src/archive/directorySink.ts';
+import { parseCallback } from '../../src/webhooks/events.ts';
+import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
+import { archiveRecordingOnce } from '../fixtures/archiveWorkflows.ts';
+import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
+import { withWorker } from '../helpers/temporal.ts';
+
+// Recording archive on the dev server: the simulator serves the recordings over HTTP, the
+// activity streams them into a directory, Temporal retries what may succeed later.
+
+let npp: NppStack;
+let dir: string;
+beforeAll(async () => {
+  npp = await startNppStack();
+  dir = mkdtempSync(join(tmpdir(), 'npp-archive-test-'));
+});
+afterAll(async () => {
+  await npp.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+async function simFile(recordUrl: string): Promise<Buffer> {
+  const response = await fetch(recordUrl);
+  expect(response.status).toBe(200);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+async function addFault(rule: object): Promise<void> {
+  const response = await fetch(`${npp.sim.url}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(rule),
+  });
+  expect(response.status).toBe(200);
+}
+
+async function faultRules(): Promise<unknown[]> {
+  return (await (await fetch(`${npp.sim.url}/_sim/faults`)).json()) as unknown[];
+}
+
+/** A recorded, answered call on a fresh binding; answers its CallId and recording URL. */
+async function recordedCall(): Promise<{ callId: string; recordUrl: string }> {
+  const src = phone();
+  const bound = await npp.client.call('GetVirtualNum', { Src: src, Dst: phone(), Record: '1' });
+  const response = await fetch(`${npp.sim.url}/_sim/calls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ virtualNum: bound.VirtualNum, caller: src, durationSeconds: 5 }),
+  });
+  const call = (await response.json()) as { CallId: string; RecordUrl: string };
+  await npp.client.call('DelVirtualNum', { BindId: bound.BindId as string });
+  expect(call.RecordUrl).not.toBe('');
+  return { callId: call.CallId, recordUrl: call.RecordUrl };
+}
+
+function archiveActivities(maxBytes = 1024 * 1024) {
+  return createArchiveActivities({ sink: new DirectorySink(dir), maxBytes });
+}
+
+/** Runs archiveRecording through the server; answers the outcome and the attempt that ended it. */
+async function archiveThroughTemporal(client: Client, taskQueue: string, callId: string, recordUrl: string) {
+  const workflowId = `archive-${randomUUID()}`;
+  const handle = await client.workflow.start(archiveRecordingOnce, {
+    args: [{ workflowId, callId, recordUrl }],
+    taskQueue,
+    workflowId,
+  });
+  const outcome = await handle.result().then(
+    (value) => ({ value, error: undefined }),
+    (error: unknown) => ({ value: undefined, error }),
+  );
+  const history = await handle.fetchHistory();
+  const attempts = (history.events ?? []).flatMap((e) => e.activityTaskStartedEventAttributes?.attempt ?? []);
+  return { ...outcome, workflowId, attempt: Math.max(...attempts) };
+}
+
+function failureType(error: unknown): string | undefined {
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const activity = (error as WorkflowFailedError).cause;
+  expect(activity).toBeInstanceOf(ActivityFailure);
+  const cause = (activity as ActivityFailure).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return (cause as ApplicationFailure).type ?? undefined;
+}
+
+describe('recording archive', () => {
+  it('archives the recording of a session call as soon as its URL arrives, with the file’s checksum', async () => {
+    const activities = createActivities({
+      client: npp.client,
+      archive: { sink: new DirectorySink(dir), maxBytes: 1024 * 1024 },
+    });
+    await withWorker({ activities }, async ({ client, taskQueue }) => {
+      const src = phone();
+      const handle = await startSession(client, taskQueue, { src, record: true });
+      await expect
+        .poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum), { timeout: 10_000 })
+        .toBeTruthy();
+      const { virtualNum, bindId } = await handle.query(sessionStateQuery);
+      const response = await fetch(`${npp.sim.url}/_sim/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ virtualNum, caller: src, durationSeconds: 7 }),
+      });
+      const call = (await response.json()) as { CallId: string; RecordUrl: string };
+      // The recording event exactly as the webhook turns the platform's callback into a signal.
+      const parsed = parseCallback('record', { callId: call.CallId, bindId, recordUrl: call.RecordUrl });
+      await handle.signal(parsed.signal, parsed.event as never);
+      await expect
+        .poll(() => handle.query(sessionStateQuery).then((s) => s.calls[0]?.archive), { timeout: 15_000 })
+        .toBeTruthy();
+      await handle.executeUpdate(closeSessionUpdate);
+      const result = await handle.result();
+
+      const expected = await simFile(call.RecordUrl);
+      const archive = result.calls[0]?.archive;
+      expect(archive).toEqual({
+        location: join(dir, handle.workflowId, `${call.CallId}.wav`),
+        sha256: sha256(expected),
+        bytes: expected.length,
+      });
+      expect(sha256(readFileSync(archive?.location as string))).toBe(sha256(expected));
+      expect(result.calls[0]?.archiveFailure).toBeUndefined();
+    });
+  });
+
+  it('leaves the session’s calls without an archive when archiving is off', async () => {
+    await withWorker({ activities: npp.activities }, async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { src: phone(), record: true });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout: 10_000 }).toBeTruthy();
+      const { callId, recordUrl } = await recordedCall();
+      const parsed = parseCallback('record', { callId, recordUrl });
+      await handle.signal(parsed.signal, parsed.event as never);
+      await handle.executeUpdate(closeSessionUpdate);
+      const result = await handle.result();
+      expect(result.calls[0]).toMatchObject({ callId, recordUrl });
+      expect(result.calls[0]?.archive).toBeUndefined();
+      expect(result.calls[0]?.archiveFailure).toBeUndefined();
+    });
+  });
+
+  it('refuses a recording over the size limit, for good, and leaves no file behind', async () => {
+    await withWorker({ activities: archiveActivities(1000) }, async ({ client, taskQueue }) => {
+      const { callId, recordUrl } = await recordedCall();
+      const outcome = await archiveThroughTemporal(client, taskQueue, callId, recordUrl);
+      expect(failureType(outcome.error)).toBe('RecordingTooLarge');
+      expect(outcome.attempt).toBe(1);
+      const folder = join(dir, outcome.workflowId);
+      const left = statSync(folder, { throwIfNoEntry: false }) ? readdirSync(folder) : [];
+      expect(left).toEqual([]);
+    });
+  });
+
+  it('treats a missing recording (404) as unavailable without retrying', async () => {
+    await withWorker({ activities: archiveActivities() }, async ({ client, taskQueue }) => {
+      const callId = `missing${randomUUID().replaceAll('-', '')}`;
+      const outcome = await archiveThroughTemporal(
+        client,
+        taskQueue,
+        callId,
+        `${npp.sim.url}/_sim/recordings/${callId}.wav`,
+      );
+      expect(failureType(outcome.error)).toBe('RecordingUnavailable');
+      expect(outcome.attempt).toBe(1);
+    });
+  });
+
+  it('retries server errors and dropped connections, then archives the whole file', async () => {
+    await withWorker({ activities: archiveActivities() }, async ({ client, taskQueue }) => {
+      const { callId, recordUrl } = await recordedCall();
+      await addFault({ action: 'Recording', kind: '5xx', count: 2 });
+      await addFault({ action: 'Recording', kind: 'drop-connection', count: 1 });
+      const outcome = await archiveThroughTemporal(client, taskQueue, callId, recordUrl);
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.attempt).toBe(4);
+      const expected = await simFile(recordUrl);
+      expect(outcome.value).toMatchObject({ sha256: sha256(expected), bytes: expected.length });
+      expect(sha256(readFileSync(outcome.value?.location as string))).toBe(sha256(expected));
+    });
+  });
+
+  it('answers the existing archive when the same call is archived again, without downloading it', async () => {
+    await withWorker({ activities: archiveActivities() }, async ({ client, taskQueue }) => {
+      const { callId, recordUrl } = await recordedCall();
+      const workflowId = `archive-${randomUUID()}`;
+      const request = { workflowId, callId, recordUrl };
+      const first = await client.workflow.execute(archiveRecordingOnce, {
+        args: [request],
+        taskQueue,
+        workflowId: `${workflowId}-1`,
+      });
+      const written = statSync(first?.location as string).mtimeMs;
+      // A download now would fail; the archived copy must be answered without one.
+      await addFault({ action: 'Recording', kind: '5xx', count: 1 });
+      const second = await client.workflow.execute(archiveRecordingOnce, {
+        args: [request],
+        taskQueue,
+        workflowId: `${workflowId}-2`,
+      });
+      expect(second).toEqual(first);
+      expect(statSync(first?.location as string).mtimeMs).toBe(written);
+      expect(await faultRules()).toHaveLength(1);
+      await fetch(`${npp.sim.url}/_sim/faults`, { method: 'DELETE' });
+    });
+  });
+});
