@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { maskPhone } from '../../src/phone.ts';
+import { startDevServer, type TemporalServer } from '../../src/temporal/devServer.ts';
+import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
+import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
+import { testDataConverter } from '../helpers/temporal.ts';
+
+// Proof that sessions are inspectable in Temporal UI: a real session on a dev server started with its
+// UI, looked at through headless Debian chromium. Payloads are encrypted by the app's codec, as in
+// production, so the UI shows what operators see without codec access.
+
+const CHROMIUM_PATH = '/usr/bin/chromium';
+/** The UI's base64 rendering of the codec's `binary/encrypted` payload encoding. */
+const ENCRYPTED_ENCODING_BASE64 = Buffer.from('binary/encrypted').toString('base64');
+
+let server: TemporalServer;
+let npp: NppStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  // Fail, never skip: the UI check is part of the suite's promise.
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install the Debian package (apt-get install -y chromium)`);
+  }
+  [server, npp, browser] = await Promise.all([
+    startDevServer({ ui: true }),
+    startNppStack(),
+    chromium.launch({ executablePath: CHROMIUM_PATH, headless: true }),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await npp?.close();
+  await server?.stop();
+});
+
+/** Like withWorker, but on this file's own server (the global one has no UI). */
+async function withUiServerWorker<T>(fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `ui-${randomUUID()}`;
+  const workerConnection = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace, dataConverter: testDataConverter() });
+  try {
+    const worker = await Worker.create({
+      connection: workerConnection,
+      namespace: server.namespace,
+      taskQueue,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      activities: npp.activities,
+      dataConverter: testDataConverter(),
+    });
+    return await worker.runUntil(fn(client, taskQueue));
+  } finally {
+    await connection.close();
+    await workerConnection.close();
+  }
+}
+
+const workflowListUrl = (query: string) =>
+  `${server.uiUrl}/namespaces/${server.namespace}/workflows?query=${encodeURIComponent(query)}`;
+
+/** The list row of one workflow, once the UI has loaded it (visibility may lag a moment). */
+async function workflowRow(page: Page, query: string, workflowId: string, status: string) {
+  await expect
+    .poll(
+      async () => {
+        await page.goto(workflowListUrl(query));
+        const row = page.locator('tr', { hasText: workflowId });
+        await row
+          .first()
+          .waitFor({ timeout: 5_000 })
+          .catch(() => {});
+        return (await row.count()) === 1 ? ((await row.textContent()) ?? '') : '';
+      },
+      { timeout: 20_000, interval: 500 },
+    )
+    .toContain(status);
+  return (await page.locator('tr', { hasText: workflowId }).textContent()) ?? '';
+}
+
+describe('Temporal UI', () => {
+  it('lists the session by NppBindId with its status, and its pages never show a participant number', async () => {
+    const page = await browser.newPage();
+    try {
+      await withUiServerWorker(async (client, taskQueue) => {
+        const [src, dst] = [phone(), phone()];
+        const handle = await startSession(client, taskQueue, { mode: 'AXB', src, dst });
+        await expect.poll(() => handle.query(sessionStateQuery).then((state) => state.bindId)).toBeTruthy();
+        const { bindId, virtualNum } = await handle.query(sessionStateQuery);
+        const byBindId = `NppBindId="${bindId}"`;
+
+        const running = await workflowRow(page, byBindId, handle.workflowId, 'Running');
+        expect(running).toContain('maskedCallSession');
+
+        await handle.executeUpdate(closeSessionUpdate);
+        await handle.result();
+        await workflowRow(page, `${byBindId} AND NppSessionStatus="closed"`, handle.workflowId, 'Completed');
+
+        // Every tab of the run's page: what an operator sees, and what must never be there.
+        const { runId } = await handle.describe();
+        const runUrl = `${server.uiUrl}/namespaces/${server.namespace}/workflows/${handle.workflowId}/${runId}`;
+        const seen: Record<string, string> = {};
+        for (const tab of ['history', 'search-attributes', 'memo', 'user-metadata']) {
+          await page.goto(`${runUrl}/${tab}`);
+          await page.getByText(handle.workflowId).first().waitFor();
+          await page.waitForLoadState('networkidle');
+          seen[tab] = await page.content();
+        }
+        for (const [tab, html] of Object.entries(seen)) {
+          for (const number of [src, dst]) {
+            expect(html.includes(number), `${tab} tab shows a full participant number`).toBe(false);
+            // Nor the digits after the country code, in case the UI reformats the number.
+            expect(html.includes(number.slice(4)), `${tab} tab shows a participant's digits`).toBe(false);
+          }
+        }
+        expect(seen.history).toContain('Completed');
+        expect(seen.history).toContain(ENCRYPTED_ENCODING_BASE64);
+        expect(seen.memo).toContain(ENCRYPTED_ENCODING_BASE64);
+        for (const value of ['NppBindId', bindId, 'NppVirtualNum', virtualNum, 'NppSessionStatus']) {
+          expect(seen['search-attributes']).toContain(value);
+        }
+        // Behind the encryption, the memo holds the numbers masked: all a codec holder would see there.
+        const { memo } = await handle.describe();
+        expect(memo).toMatchObject({ src: maskPhone(src), dst: maskPhone(dst) });
+      });
+    } finally {
+      await page.close();
+    }
+  });
+});
