@@ -283,7 +283,8 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
       if (ended) {
         const cdr = await polledCdr(callId);
         if (cdr) {
-          onEvent(hangupFromCdr(cdr), () => applyHangup(hangupFromCdr(cdr), 'poll'));
+          const event = hangupFromCdr(cdr);
+          onEvent(event, () => applyHangup(event, 'poll'));
           break;
         }
         if (++cdrPolls >= MAX_CDR_POLLS) {

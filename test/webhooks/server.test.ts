@@ -105,9 +105,9 @@ describe('callback routes: bad requests', () => {
         { name: 'unknown callStatus bit', url: url('status'), body: { ...status, callStatus: '3' }, want: 400 },
         { name: 'callee not a number', url: url('status'), body: { ...status, dst: 'bob' }, want: 400 },
         {
-          name: 'hangup without session fields',
+          name: 'hangup that is neither a VirturalNumCdr nor a CallBackCdr',
           url: url('hangup'),
-          body: { callId: 'c1', duration: '10', callEndStatus: '1' },
+          body: { callId: 'c1', callEndStatus: '1' },
           want: 400,
         },
         {
