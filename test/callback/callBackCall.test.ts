@@ -1,5 +1,5 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_STATUS_FLAGS, StatusFlagBits as Bit } from '../../src/npp/models.ts';
 import {
@@ -144,6 +144,23 @@ describe('callBackCall', () => {
         }),
       ),
     );
+  });
+
+  it('cancelling the run tears the call down on the platform', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startCallBack(client, taskQueue, {});
+      const callId = await callIdOf(handle);
+      await progress(stack.sim, callId, { until: 'callee-ringing' });
+      await handle.cancel();
+      const error = await handle.result().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      const cdrs = (await (await fetch(`${stack.sim.url}/_sim/cdrs`)).json()) as {
+        callback: { CallId: string; CallEndStatus: string }[];
+      };
+      // Torn down after the caller answered, before the callee did.
+      expect(cdrs.callback.filter((c) => c.CallId === callId).map((c) => c.CallEndStatus)).toEqual(['3']);
+    });
   });
 
   it('cancel rejects a CancelFlag outside 0-4 before touching the call', async () => {
