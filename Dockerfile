@@ -1,0 +1,19 @@
+# The worker and webhook image. Node 24 runs the TypeScript sources as they are (type stripping):
+# there is no build step, the image holds src/ and the production dependencies only.
+# Worker (default): node src/worker.ts · webhook: node src/webhooks/main.ts · simulator: node src/simulator/main.ts
+
+FROM node:24.21.0-bookworm-slim AS dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No dependency needs an install script (the Temporal core bridge ships prebuilt binaries).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM node:24.21.0-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=dependencies /app/node_modules ./node_modules
+COPY package.json ./
+COPY src ./src
+# The official image's unprivileged user; nothing under /app is writable by it.
+USER node
+CMD ["node", "src/worker.ts"]
