@@ -4,11 +4,12 @@
 # ones that exist. Safe to run on every `up`.
 set -eu
 
+max_attempts=${SETUP_MAX_ATTEMPTS:-60}
 attempt=0
 until temporal operator cluster health >/dev/null 2>&1; do
   attempt=$((attempt + 1))
-  if [ "$attempt" -ge 60 ]; then
-    echo "Temporal at $TEMPORAL_ADDRESS is not serving after 60 attempts" >&2
+  if [ "$attempt" -ge "$max_attempts" ]; then
+    echo "Temporal at $TEMPORAL_ADDRESS is not serving after $max_attempts attempts" >&2
     exit 1
   fi
   sleep 2
@@ -18,7 +19,16 @@ if ! temporal operator namespace describe --namespace "$TEMPORAL_NAMESPACE" >/de
   temporal operator namespace create --namespace "$TEMPORAL_NAMESPACE" --retention "$NAMESPACE_RETENTION"
 fi
 
-existing=$(temporal operator search-attribute list --namespace "$TEMPORAL_NAMESPACE")
+# A namespace just created takes a few seconds to reach the server's namespace cache.
+attempt=0
+until existing=$(temporal operator search-attribute list --namespace "$TEMPORAL_NAMESPACE" 2>&1); do
+  attempt=$((attempt + 1))
+  if [ "$attempt" -ge "$max_attempts" ]; then
+    echo "$existing" >&2
+    exit 1
+  fi
+  sleep 2
+done
 for attribute in $NPP_SEARCH_ATTRIBUTES; do
   name=${attribute%%=*}
   type=${attribute#*=}
