@@ -1,5 +1,7 @@
+import type { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import type { CallBackPhoneCode } from '../npp/models.ts';
+import { maskingSerializers } from '../webhooks/logging.ts';
 import type { ActionContext } from './actions.ts';
 import { adminPlugin } from './admin.ts';
 import { apiPlugin } from './api.ts';
@@ -30,6 +32,8 @@ export interface SimulatorOptions {
   now?: () => number;
   /** pino level of the server log; default "silent". */
   logLevel?: string;
+  /** Where the log goes; default stdout. */
+  logStream?: Writable;
 }
 
 export interface Simulator {
@@ -69,7 +73,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   };
 
   const level = options.logLevel ?? 'silent';
-  const app = Fastify({ logger: level === 'silent' ? false : { level } });
+  // Request lines and errors may carry phone numbers: the same masking as the webhook's logs.
+  const logger = {
+    level,
+    serializers: maskingSerializers,
+    ...(options.logStream ? { stream: options.logStream } : {}),
+  };
+  const app = Fastify({ logger: level === 'silent' ? false : logger });
   await app.register(apiPlugin, { ctx, faults, secretId: options.secretId, secretKey: options.secretKey });
   await app.register(adminPlugin, { ctx, faults, delivery, reset });
   await app.listen({ host, port: options.port ?? 0 });

@@ -9,6 +9,9 @@ export function safePath(url: string): string {
   return maskPhonesInText(url.split('?', 1)[0] ?? '');
 }
 
+/** pino serializers that keep tokens and full phone numbers out of request and error logs. */
+export const maskingSerializers = { req: serializeRequest, err: serializeError };
+
 function serializeRequest(request: { method?: string; url?: string }) {
   return { method: request.method, path: safePath(request.url ?? '') };
 }
@@ -28,7 +31,7 @@ export function createWebhookLogger(base?: Logger): Logger {
   return root.child(
     { component: 'webhook' },
     {
-      serializers: { req: serializeRequest, err: serializeError },
+      serializers: maskingSerializers,
       redact: {
         paths: ['token', 'secret', 'secrets', 'sharedToken', '*.token', '*.secret', '*.secrets', 'query', '*.query'],
         censor: '[redacted]',
