@@ -1,9 +1,11 @@
 // Every activity the worker registers, built from the dependencies the worker injects.
+import type { Client } from '@temporalio/client';
 import { type ArchiveConfig, DEFAULT_MAX_RECORDING_BYTES } from '../archive/config.ts';
 import type { NppClient } from '../npp/client.ts';
 import type { CallbackUrlConfig } from '../webhooks/callbackUrls.ts';
 import { createArchiveActivities } from './archiveActivities.ts';
 import { createNppActivities } from './nppActivities.ts';
+import { createReconcileActivities } from './reconcileActivities.ts';
 
 export interface ActivityDependencies {
   client: NppClient;
@@ -11,12 +13,15 @@ export interface ActivityDependencies {
   callbacks?: CallbackUrlConfig;
   /** Where recordings are archived (archiveConfigFromEnv); without it archiving is off. */
   archive?: ArchiveConfig;
+  /** Lets reconciliation find and signal workflows; without it reconcileCdrs fails (not retried). */
+  temporal?: Client;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
   return {
     ...createNppActivities(dependencies),
     ...createArchiveActivities(dependencies.archive ?? { maxBytes: DEFAULT_MAX_RECORDING_BYTES }),
+    ...createReconcileActivities(dependencies),
   };
 }
 

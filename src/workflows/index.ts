@@ -3,3 +3,4 @@
 
 export { callBackCall } from './callBackCall.ts';
 export { maskedCallSession } from './maskedCallSession.ts';
+export { reconcileCdrs } from './reconcileCdrs.ts';

@@ -1,0 +1,52 @@
+import {
+  type Client,
+  ScheduleAlreadyRunning,
+  type ScheduleOptionsStartWorkflowAction,
+  ScheduleOverlapPolicy,
+} from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import type { reconcileCdrs } from '../workflows/reconcileCdrs.ts';
+import { RECONCILE_WORKFLOW_TYPE, type ReconcileInput } from '../workflows/reconcileDefinitions.ts';
+
+/** The one reconciliation schedule of a namespace. */
+export const RECONCILE_SCHEDULE_ID = 'npp-reconcile-cdrs';
+
+export interface ReconcileScheduleOptions {
+  /** Task queue of the workers that run reconcileCdrs and its activities. */
+  taskQueue: string;
+  /** Time between runs. Default 10 minutes; keep it well under the input's lookbackSeconds. */
+  every?: Duration;
+  input?: ReconcileInput;
+  /** Default RECONCILE_SCHEDULE_ID; another id only for tests or a second application. */
+  scheduleId?: string;
+}
+
+/**
+ * Creates the reconciliation schedule, or brings an existing one to these options: safe to run on
+ * every deployment. Answers which of the two happened.
+ */
+export async function ensureReconcileSchedule(
+  client: Client,
+  options: ReconcileScheduleOptions,
+): Promise<'created' | 'updated'> {
+  const scheduleId = options.scheduleId ?? RECONCILE_SCHEDULE_ID;
+  const action: ScheduleOptionsStartWorkflowAction<typeof reconcileCdrs> = {
+    type: 'startWorkflow',
+    workflowType: RECONCILE_WORKFLOW_TYPE,
+    // The schedule appends each run's time to this id.
+    workflowId: scheduleId,
+    taskQueue: options.taskQueue,
+    args: [options.input ?? {}],
+  };
+  const spec = { intervals: [{ every: options.every ?? '10m' }] };
+  // A pass still running when the next is due makes the next one redundant.
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP };
+  try {
+    await client.schedule.create({ scheduleId, spec, action, policies });
+    return 'created';
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+  }
+  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action, policies }));
+  return 'updated';
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.ts';
+import { NppClient } from '../../src/npp/client.ts';
+import type { CallBackCdr, VirturalNumCdr } from '../../src/npp/models.ts';
+import { ensureReconcileSchedule } from '../../src/schedules/reconcileSchedule.ts';
+import { lowerCamel } from '../../src/simulator/payloads.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
+import { parseCallback } from '../../src/webhooks/events.ts';
+import { callBackStateQuery } from '../../src/workflows/callBackDefinitions.ts';
+import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
+import { reconcileCdrs } from '../../src/workflows/reconcileCdrs.ts';
+import type { ReconcileResult } from '../../src/workflows/reconcileDefinitions.ts';
+import { callIdOf, deliveries, progress, setDelivery, startCallBack } from '../helpers/callback.ts';
+import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
+import { connectClient, withWorker } from '../helpers/temporal.ts';
+import { SECRET, startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
+
+// Reconciliation on the dev server: the simulator drops every callback of one call, the webhook
+// delivers the others, and the scheduled pass hands the missing CDR to its workflow exactly once.
+
+let temporal: Client;
+let webhook: TestWebhook;
+let sim: Simulator;
+let npp: NppClient;
+let activities: ReturnType<typeof createActivities>;
+
+beforeAll(async () => {
+  temporal = await connectClient();
+  webhook = await startTestWebhook(temporal);
+  sim = await startSimulator({
+    secretId: SECRET_ID,
+    secretKey: SECRET_KEY,
+    delivery: { baseDelayMs: 50, maxAttempts: 10 },
+  });
+  npp = new NppClient({ endpoint: sim.url, secretId: SECRET_ID, secretKey: SECRET_KEY, bizAppId: BIZ_APP_ID });
+  activities = createActivities({ client: npp, callbacks: { publicUrl: webhook.base, secret: SECRET }, temporal });
+});
+
+afterAll(async () => {
+  await npp.close();
+  await sim.close();
+  await webhook.close();
+  await temporal.connection.close();
+});
+
+async function simulateCall(virtualNum: string, caller: string): Promise<string> {
+  const response = await fetch(`${sim.url}/_sim/calls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ virtualNum, caller, durationSeconds: 20, wait: true }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { CallId: string }).CallId;
+}
+
+/** Runs the schedule's action now and answers that run's result. */
+async function triggerRun(client: Client, scheduleId: string): Promise<ReconcileResult> {
+  const schedule = client.schedule.getHandle(scheduleId);
+  const actionsBefore = (await schedule.describe()).info.recentActions.length;
+  await schedule.trigger();
+  await expect
+    .poll(async () => (await schedule.describe()).info.recentActions.length, { timeout: 10_000 })
+    .toBeGreaterThan(actionsBefore);
+  const started = (await schedule.describe()).info.recentActions.at(-1)?.action;
+  return client.workflow.getHandle(started?.workflow.workflowId as string).result();
+}
+
+describe('CDR reconciliation', () => {
+  it('the schedule backfills a session CDR whose webhook was dropped; a second pass changes nothing', async () => {
+    await withWorker({ activities }, async ({ client, taskQueue }) => {
+      const src = phone();
+      const handle = await startSession(client, taskQueue, { src });
+      await expect
+        .poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum), { timeout: 10_000 })
+        .toBeTruthy();
+      const { virtualNum } = await handle.query(sessionStateQuery);
+      const ended = (callId: string) =>
+        handle.query(sessionStateQuery).then((s) => s.calls.find((call) => call.callId === callId)?.endStatus);
+
+      const delivered = await simulateCall(virtualNum as string, src);
+      await expect.poll(() => ended(delivered), { timeout: 10_000 }).toBe(1);
+      await setDelivery(sim, { drop: true });
+      const dropped = await simulateCall(virtualNum as string, src);
+      await setDelivery(sim, { drop: false });
+      const droppedLog = await deliveries(sim, dropped);
+      expect(droppedLog.length).toBeGreaterThan(0);
+      expect(droppedLog.every((entry) => entry.status === 'dropped')).toBe(true);
+      expect(await ended(dropped)).toBeUndefined();
+
+      const scheduleId = `npp-reconcile-test-${randomUUID()}`;
+      const options = { scheduleId, taskQueue, every: '1h', input: { lookbackSeconds: 900 } };
+      expect(await ensureReconcileSchedule(client, options)).toBe('created');
+      try {
+        const first = await triggerRun(client, scheduleId);
+        expect(first.sessions).toEqual({ cdrs: 2, signalled: 1, alreadyApplied: 1, noOwner: 0, invalid: 0 });
+        expect(first.window.end - first.window.start).toBe(900);
+        const backfilled = (await handle.query(sessionStateQuery)).calls.find((call) => call.callId === dropped);
+        expect(backfilled).toMatchObject({ state: 'ended', endStatus: 1, endStatusText: 'normal', dstDuration: 20 });
+
+        // Setup is idempotent, and so is a second pass: no signal, no new history event.
+        expect(await ensureReconcileSchedule(client, options)).toBe('updated');
+        const stateBefore = await handle.query(sessionStateQuery);
+        const historyBefore = (await handle.describe()).historyLength;
+        const second = await triggerRun(client, scheduleId);
+        expect(second.sessions).toEqual({ cdrs: 2, signalled: 0, alreadyApplied: 2, noOwner: 0, invalid: 0 });
+        expect(await handle.query(sessionStateQuery)).toEqual(stateBefore);
+        expect((await handle.describe()).historyLength).toBe(historyBefore);
+      } finally {
+        await client.schedule.getHandle(scheduleId).delete();
+      }
+      await handle.executeUpdate(closeSessionUpdate);
+      const result = await handle.result();
+      expect(result.calls.map((call) => [call.callId, call.endStatus]).sort()).toEqual(
+        [
+          [delivered, 1],
+          [dropped, 1],
+        ].sort(),
+      );
+    });
+  });
+
+  it('ends a callback call whose every callback was dropped, and skips it once closed', async () => {
+    await withWorker({ activities }, async ({ client, taskQueue }) => {
+      await setDelivery(sim, { drop: true });
+      // No polling fallback within the test: only reconciliation can end this call.
+      const handle = await startCallBack(client, taskQueue, { hangupTimeoutSeconds: 3600 });
+      const callId = await callIdOf(handle);
+      await setDelivery(sim, { drop: false });
+      await progress(sim, callId, { until: 'ended', durationSeconds: 9 });
+      expect((await handle.query(callBackStateQuery)).cdr).toBeUndefined();
+
+      const run = () =>
+        client.workflow.execute(reconcileCdrs, {
+          args: [{ lookbackSeconds: 900 }],
+          taskQueue,
+          workflowId: `reconcile-${randomUUID()}`,
+        });
+      const first = await run();
+      expect(first.callBacks).toMatchObject({ signalled: 1, alreadyApplied: 0, invalid: 0 });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'ended', callId, cdr: { endStatus: 1, duration: 9 } });
+
+      const second = await run();
+      expect(second.callBacks).toMatchObject({ signalled: 0, alreadyApplied: 0 });
+      expect(second.callBacks.noOwner).toBe(first.callBacks.noOwner + 1);
+    });
+  });
+
+  it('derives from a listed CDR the event id the webhook derives from its callback', async () => {
+    // Both tests above left CDRs of both kinds in the simulator.
+    const cdrs = (await (await fetch(`${sim.url}/_sim/cdrs`)).json()) as {
+      session: VirturalNumCdr[];
+      callback: CallBackCdr[];
+    };
+    const records = [...cdrs.session, ...cdrs.callback];
+    expect(cdrs.session.length).toBeGreaterThan(0);
+    expect(cdrs.callback.length).toBeGreaterThan(0);
+    for (const record of records) {
+      const listed = parseCallback('hangup', record);
+      const pushed = parseCallback('hangup', lowerCamel(record));
+      expect(listed.signal.name).toBe(pushed.signal.name);
+      expect(listed.event).toEqual(pushed.event);
+    }
+  });
+
+  it('refuses a look-back that is not a positive whole number', async () => {
+    await withWorker({ activities }, async ({ client, taskQueue }) => {
+      const failed = client.workflow.execute(reconcileCdrs, {
+        args: [{ lookbackSeconds: -5 }],
+        taskQueue,
+        workflowId: `reconcile-${randomUUID()}`,
+      });
+      await expect(failed).rejects.toMatchObject({ cause: { type: 'InvalidReconcileInput' } });
+    });
+  });
+});
