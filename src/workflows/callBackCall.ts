@@ -6,13 +6,17 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import type { ArchiveActivities } from '../activities/archiveActivities.ts';
+import { ARCHIVE_ACTIVITY_OPTIONS } from '../activities/archiveOptions.ts';
 import type { NppActivities } from '../activities/nppActivities.ts';
 import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
 import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
@@ -39,6 +43,7 @@ const { deleteCallBack } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.D
 const { describeCallBackStatus } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DescribeCallBackStatus);
 const { describeCallBackCdr } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DescribeCallBackCdr);
 const { describeCallerDisplayList } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DescribeCallerDisplayList);
+const { archiveRecording } = proxyActivities<ArchiveActivities>(ARCHIVE_ACTIVITY_OPTIONS);
 
 /** DescribeCallBackStatus.CallStatus of an ended call. */
 const PLATFORM_STATUS_ENDED = '5';
@@ -190,6 +195,10 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
     if (input.record && input.recordingWaitSeconds > 0 && state.cdr?.calleeAnsweredAt && !state.recordUrl) {
       await condition(() => state.recordUrl !== undefined, input.recordingWaitSeconds * 1000);
     }
+    // The recording is known by now if it ever comes: the CDR, or the wait above, brought it.
+    if (state.callId && state.recordUrl && patched('archive-recordings')) {
+      await CancellationScope.nonCancellable(() => archive(state.callId as string, state.recordUrl as string));
+    }
   } catch (error) {
     if (!isCancellation(error)) throw error;
     // The run was cancelled: the call must not go on without anyone following it.
@@ -204,6 +213,20 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
   state.endedAt ??= new Date().toISOString();
   showDetails();
   return state;
+
+  /** Archives the recording; the worker's configuration decides whether archiving is on (null = off). */
+  async function archive(callId: string, recordUrl: string): Promise<void> {
+    try {
+      const archived = await archiveRecording.executeWithOptions(
+        { ...ARCHIVE_ACTIVITY_OPTIONS, summary: `archive recording of ${callId}` },
+        [{ workflowId: workflowInfo().workflowId, callId, recordUrl }],
+      );
+      if (archived) state.archive = archived;
+    } catch (error) {
+      state.archiveFailure = failureOf(error);
+      log.warn('recording not archived', { callId, code: state.archiveFailure.code });
+    }
+  }
 
   async function create(input: ResolvedCallBackInput): Promise<void> {
     let srcDisplayNum = input.srcDisplayNum;

@@ -4,6 +4,7 @@
 // signals of ./definitions.ts; only the hangup differs, because a callback call's CDR is a
 // CallBackCdr, not a VirturalNumCdr. Imports only @temporalio/workflow (deterministic).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ArchivedRecording } from './definitions.ts';
 
 export const CALLBACK_WORKFLOW_TYPE = 'callBackCall';
 export const CALLBACK_WORKFLOW_ID_PREFIX = 'npp-callback-';
@@ -148,6 +149,10 @@ export interface CallBackState {
   keyTimes?: { key: string; timestamp: number }[];
   cdr?: CallBackCdrSummary;
   recordUrl?: string;
+  /** Where the recording was archived, when archiving is on. */
+  archive?: ArchivedRecording;
+  /** Why the recording could not be archived (e.g. RecordingTooLarge, RecordingUnavailable). */
+  archiveFailure?: { code: string; message: string };
   /** Why creating the call failed: error code and message from the platform. */
   failure?: { code: string; message: string };
   /** The CancelFlag of the cancel that tore the call down. */

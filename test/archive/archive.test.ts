@@ -10,6 +10,7 @@ import { DirectorySink } from '../../src/archive/directorySink.ts';
 import { parseCallback } from '../../src/webhooks/events.ts';
 import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { archiveRecordingOnce } from '../fixtures/archiveWorkflows.ts';
+import { callIdOf, progress, startCallBack, startCallBackStack } from '../helpers/callback.ts';
 import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
 import { withWorker } from '../helpers/temporal.ts';
 
@@ -131,6 +132,28 @@ describe('recording archive', () => {
       expect(sha256(readFileSync(archive?.location as string))).toBe(sha256(expected));
       expect(result.calls[0]?.archiveFailure).toBeUndefined();
     });
+  });
+
+  it('archives the recording of a callback call once its CDR brought the URL', async () => {
+    const stack = await startCallBackStack();
+    try {
+      const activities = { ...stack.activities, ...archiveActivities() };
+      await withWorker({ activities }, async ({ client, taskQueue }) => {
+        const handle = await startCallBack(client, taskQueue, { record: true });
+        const callId = await callIdOf(handle);
+        await progress(stack.sim, callId, { until: 'ended', durationSeconds: 11 });
+        const result = await handle.result();
+        const expected = await simFile(`${stack.sim.url}/_sim/recordings/${callId}.wav`);
+        expect(result.archive).toEqual({
+          location: join(dir, handle.workflowId, `${callId}.wav`),
+          sha256: sha256(expected),
+          bytes: expected.length,
+        });
+        expect(sha256(readFileSync(result.archive?.location as string))).toBe(sha256(expected));
+      });
+    } finally {
+      await stack.close();
+    }
   });
 
   it('leaves the session’s calls without an archive when archiving is off', async () => {

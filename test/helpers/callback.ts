@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { expect } from 'vitest';
-import { createNppActivities } from '../../src/activities/nppActivities.ts';
+import { type Activities, createActivities } from '../../src/activities/index.ts';
 import { NppClient } from '../../src/npp/client.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
 import { callBackCall } from '../../src/workflows/callBackCall.ts';
@@ -14,7 +14,8 @@ import { connectClient } from './temporal.ts';
 export interface CallBackStack {
   sim: Simulator;
   webhook: TestWebhook;
-  activities: ReturnType<typeof createNppActivities>;
+  /** Every activity the worker registers; recording archiving is off. */
+  activities: Activities;
   close(): Promise<void>;
 }
 
@@ -30,7 +31,7 @@ export async function startCallBackStack(): Promise<CallBackStack> {
   return {
     sim,
     webhook,
-    activities: createNppActivities({ client: npp, callbacks: { publicUrl: webhook.base, secret: SECRET } }),
+    activities: createActivities({ client: npp, callbacks: { publicUrl: webhook.base, secret: SECRET } }),
     async close() {
       await npp.close();
       await sim.close();
