@@ -51,12 +51,20 @@ export function serverLimitOptions(limits: IngressLimits) {
   };
 }
 
-/** Register before any route: the rate limit attaches itself to routes as they are added. */
+/** Register before any route. */
 export function registerIngressProtection(app: FastifyInstance, limits: IngressLimits): void {
-  app.register(rateLimit, {
-    max: limits.rateLimitMax,
-    timeWindow: limits.rateLimitWindowMs,
-    allowList: (request: FastifyRequest) => UNLIMITED_ROUTES.has(request.routeOptions.url ?? ''),
+  app.register(rateLimit, { global: false });
+  // A root hook runs before every route's own onRequest (the callback token check), so a flood of
+  // unauthenticated requests is limited too, and so are answers of the not-found handler.
+  app.after(() => {
+    app.addHook(
+      'onRequest',
+      app.rateLimit({
+        max: limits.rateLimitMax,
+        timeWindow: limits.rateLimitWindowMs,
+        allowList: (request: FastifyRequest) => UNLIMITED_ROUTES.has(request.routeOptions.url ?? ''),
+      }),
+    );
   });
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);

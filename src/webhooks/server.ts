@@ -89,7 +89,7 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found' }));
 
-  // Routes in a plugin: it loads after the rate limit, which attaches itself to routes as they are added.
+  // Routes in a plugin: it loads after the ingress protection's hooks are in place.
   app.register(async (routes) => {
     registerOpsRoutes(routes, options.client, metrics);
     registerCallbackRoutes(routes, {
