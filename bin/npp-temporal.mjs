@@ -5,4 +5,8 @@ if (major < 22 || (major === 22 && minor < 19)) {
   console.error(`npp-temporal needs Node 22.19 or newer (this is ${process.version}); try: sh scripts/with-node.sh npx npp-temporal …`);
   process.exit(1);
 }
-await import('../src/cli/main.ts');
+const { runCli } = await import('../src/cli/main.ts');
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: (text) => console.log(text),
+  stderr: (text) => console.error(text),
+});

@@ -75,10 +75,3 @@ function explain(error: unknown): { message: string; code: number } {
   }
   return { message: error instanceof Error ? error.message : String(error), code: 1 };
 }
-
-if (import.meta.main) {
-  process.exitCode = await runCli(process.argv.slice(2), {
-    stdout: (text) => console.log(text),
-    stderr: (text) => console.error(text),
-  });
-}

@@ -7,12 +7,11 @@ import { maskPhonesInText } from '../phone.ts';
 
 const PINO_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
-/** Temporal's Logger interface on top of pino. Messages and metadata are masked: workflow and
- * activity failures may quote their arguments. */
+/** Temporal's Logger interface on top of pino. Messages and metadata are redacted: workflow and
+ * activity failures may quote their arguments, and activations carry payloads. */
 export function temporalLogger(pino: PinoLogger): Logger {
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
-    const masked = meta === undefined ? undefined : JSON.parse(maskPhonesInText(safeJson(meta)));
-    pino[PINO_LEVELS[level]](masked ?? {}, maskPhonesInText(message));
+    pino[PINO_LEVELS[level]]((meta && (redactForLog(meta) as object)) ?? {}, maskPhonesInText(message));
   };
   return {
     log,
@@ -24,13 +23,22 @@ export function temporalLogger(pino: PinoLogger): Logger {
   };
 }
 
-// Metadata can hold errors and bigints: keep what JSON can say.
-function safeJson(meta: LogMetadata): string {
-  return JSON.stringify(meta, (_key, value) => {
-    if (typeof value === 'bigint') return value.toString();
-    if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-    return value;
-  });
+/**
+ * A copy of `value` fit for a log line: phone numbers in strings masked, payload bodies (encoded
+ * arguments, possibly numbers in base64) replaced by a marker, errors reduced to masked text.
+ */
+export function redactForLog(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskPhonesInText(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return '[nested]';
+  if (value instanceof Error) {
+    return { name: value.name, message: maskPhonesInText(value.message), stack: maskPhonesInText(value.stack ?? '') };
+  }
+  if (value instanceof Uint8Array) return `[${value.byteLength} bytes]`;
+  if (Array.isArray(value)) return value.map((item) => redactForLog(item, depth + 1));
+  if ('metadata' in value && 'data' in value) return '[payload]';
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactForLog(item, depth + 1)]));
 }
 
 export interface RuntimeSettings {

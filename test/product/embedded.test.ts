@@ -1,0 +1,200 @@
+// The product as a newcomer meets it: `npm start` (src/main.ts) in one process, then `npm run demo`
+// and the `npp-temporal` CLI in others, all as child processes over real sockets.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../src/temporal/devServer.ts';
+import type { SessionState } from '../../src/workflows/definitions.ts';
+import { phone } from '../helpers/session.ts';
+import { TEST_CODEC_KEYS } from '../helpers/temporal.ts';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let main: ChildProcess;
+let mainOutput = '';
+let env: NodeJS.ProcessEnv;
+
+function run(script: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [script, ...args],
+      { env: { ...env, ...extraEnv }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+const cli = (...args: string[]) => run('bin/npp-temporal.mjs', args);
+
+beforeAll(async () => {
+  const [simPort, webhookPort] = [await freePort(), await freePort()];
+  env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+    NPP_TASK_QUEUE: `product-${randomUUID()}`,
+    NPP_CODEC_KEYS: TEST_CODEC_KEYS,
+    NPP_SIM_PORT: String(simPort),
+    NPP_SIM_URL: `http://127.0.0.1:${simPort}`,
+    WEBHOOK_PORT: String(webhookPort),
+    LOG_LEVEL: 'warn',
+  };
+  main = spawn(process.execPath, ['src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  main.stdout?.on('data', (chunk) => {
+    mainOutput += chunk;
+  });
+  main.stderr?.on('data', (chunk) => {
+    mainOutput += chunk;
+  });
+  const deadline = Date.now() + 100_000;
+  while (!mainOutput.includes('ready')) {
+    if (main.exitCode !== null || Date.now() > deadline)
+      throw new Error(`npm start did not reach ready:\n${mainOutput}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}, 120_000);
+
+afterAll(() => {
+  if (main.exitCode === null) main.kill('SIGKILL');
+});
+
+describe('npm start (embedded default)', () => {
+  it('prints where everything is and what to try', () => {
+    expect(mainOutput).toContain(`Temporal:     ${inject('temporalAddress')}`);
+    expect(mainOutput).toMatch(/Webhook:\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(mainOutput).toContain(`Simulator:    ${env.NPP_SIM_URL}`);
+    expect(mainOutput).toContain('npm run demo');
+  });
+
+  it('npm run demo prints a closed session with two calls and two recordings, and its UI link', async () => {
+    const demo = await run('src/demo.ts', []);
+    expect(demo.stderr).toBe('');
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toMatch(/Session demo-\w+: closed \(closed-by-app\), 2 calls, 2 recordings/);
+    expect(demo.stdout).toMatch(
+      /Temporal UI: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/npp-session-demo-\w+\/[\w-]+\/history/,
+    );
+    // Participants (the demo's 0086138… numbers) appear masked only.
+    expect(demo.stdout).not.toMatch(/0086138\d{8}/);
+    expect(demo.stdout).toMatch(/0086138\*{4}\d{4}/);
+  });
+});
+
+describe('npp-temporal CLI against the embedded default', () => {
+  it('drives a full session: start, calls, show, extend, list, close', async () => {
+    const key = `cli-${randomUUID().slice(0, 8)}`;
+    const [src, dst] = [phone(), phone()];
+    const started = await cli('session', 'start', '--key', key, '--src', src, '--dst', dst, '--record', '--json');
+    expect(started.stderr).toBe('');
+    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    // Starting the same key again finds the running session instead of failing.
+    const again = await cli('session', 'start', '--key', key, '--src', src, '--dst', dst, '--json');
+    expect(JSON.parse(again.stdout).runId).toBe(runId);
+
+    let state: SessionState | undefined;
+    for (let attempt = 0; attempt < 50 && !state?.virtualNum; attempt++) {
+      state = JSON.parse((await cli('session', 'show', key, '--json')).stdout) as SessionState;
+      if (!state.virtualNum) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(state?.virtualNum).toBeTruthy();
+
+    const callA = await cli('sim', 'call', '--session', key, '--from', 'A', '--duration', '31');
+    expect(callA.code).toBe(0);
+    expect(callA.stdout).toMatch(/call:\s+\S+/);
+    expect(callA.stdout).not.toContain(src);
+    const callB = await cli('sim', 'call', '--session', key, '--from', 'B', '--json');
+    expect(JSON.parse(callB.stdout).Forwarded).toBe(true);
+
+    for (let attempt = 0; attempt < 50; attempt++) {
+      state = JSON.parse((await cli('session', 'show', key, '--json')).stdout) as SessionState;
+      if (state.calls.filter((call) => call.state === 'ended' && call.recordUrl).length === 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(state?.calls.map((call) => [call.state, !!call.recordUrl])).toEqual([
+      ['ended', true],
+      ['ended', true],
+    ]);
+
+    const shown = await cli('session', 'show', key);
+    expect(shown.stdout).toMatch(/status:\s+in-progress/);
+    expect(shown.stdout).toContain(`${dst.slice(0, 7)}****${dst.slice(-4)}`);
+    expect(shown.stdout).not.toContain(dst);
+
+    const extended = await cli('session', 'extend', key, '--seconds', '600', '--json');
+    expect(Date.parse(JSON.parse(extended.stdout).expiresAt)).toBeGreaterThan(Date.parse(state?.expiresAt ?? ''));
+
+    let listed = '';
+    for (let attempt = 0; attempt < 50 && !listed.includes(key); attempt++) {
+      listed = (await cli('session', 'list', '--status', 'in-progress')).stdout;
+      if (!listed.includes(key)) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(listed).toContain(`npp-session-${key}`);
+
+    const closed = await cli('session', 'close', key, '--json');
+    expect(JSON.parse(closed.stdout)).toMatchObject({ status: 'closed', closedReason: 'closed-by-app' });
+    const bindings = (await (await fetch(`${env.NPP_SIM_URL}/_sim/bindings`)).json()) as { BindId: string }[];
+    expect(bindings.map((binding) => binding.BindId)).not.toContain(state?.bindId);
+
+    // Closing twice is idempotent: the same closed state, no error.
+    const twice = await cli('session', 'close', key, '--json');
+    expect(twice.code).toBe(0);
+    expect(JSON.parse(twice.stdout)).toMatchObject({ status: 'closed', closedReason: 'closed-by-app' });
+
+    // Extending a closed session is refused by the workflow with its reason, not a crash.
+    const late = await cli('session', 'extend', key, '--seconds', '60');
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(/^npp-temporal: refused: /);
+  });
+
+  const badArguments: [string[], number, RegExp][] = [
+    [[], 2, /Usage:/],
+    [['bogus'], 2, /unknown command: bogus/],
+    [['session'], 2, /missing session command/],
+    [['session', 'start', '--dst', '008613800000000'], 2, /--key is required/],
+    [
+      ['session', 'start', '--key', 'k', '--src', '008613800000000', '--dst', '13800000000'],
+      2,
+      /--dst must be a number in 0086 format/,
+    ],
+    [['session', 'start', '--key', 'k', '--dst', '008613800000000'], 2, /--src is required in AXB mode/],
+    [['session', 'start', '--key', 'k', '--dst', '008613800000000', '--mode', 'AB'], 2, /--mode must be AXB or XB/],
+    [['session', 'start', '--key', 'k', '--nope'], 2, /Unknown option '--nope'/],
+    [['session', 'show'], 2, /missing <key>/],
+    [['session', 'extend', 'k', '--seconds', 'soon'], 2, /--seconds must be an integer/],
+    [['session', 'list', '--status', 'done'], 2, /--status must be one of/],
+    [['sim', 'call'], 2, /--session is required/],
+    [['sim', 'call', '--session', 'k', '--from', 'C'], 2, /--from must be A or B/],
+    [['session', 'show', `missing-${randomUUID()}`], 3, /not found: npp-session-missing-/],
+  ];
+  it.each(badArguments)('%j exits %i with a readable message and no stack trace', async (args, code, message) => {
+    const result = await cli(...args);
+    expect(result.code).toBe(code);
+    expect(`${result.stderr}${result.stdout}`).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names an unreachable Temporal server in one line', async () => {
+    const result = await run('bin/npp-temporal.mjs', ['session', 'show', 'x'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^npp-temporal: .*(connect|refused|unavailable)/i);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('stops the worker, webhook, simulator and exits cleanly', async () => {
+    const exited = once(main, 'exit');
+    main.kill('SIGINT');
+    const [code] = await exited;
+    expect(mainOutput).toContain('stopped');
+    expect(code).toBe(0);
+    await expect(fetch(`${env.NPP_SIM_URL}/_sim/bindings`)).rejects.toThrow();
+  });
+});
