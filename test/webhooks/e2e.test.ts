@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createNppActivities } from '../../src/activities/nppActivities.ts';
+import { createActivities } from '../../src/activities/index.ts';
 import { NppClient } from '../../src/npp/client.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
 import { type CallRecord, sessionStateQuery } from '../../src/workflows/definitions.ts';
@@ -43,7 +43,7 @@ afterAll(async () => {
   await proxy.close();
 });
 
-const activities = () => createNppActivities({ client: npp, callbacks: { publicUrl: webhook.base, secret: SECRET } });
+const activities = () => createActivities({ client: npp, callbacks: { publicUrl: webhook.base, secret: SECRET } });
 
 interface SimCall {
   CallId: string;
