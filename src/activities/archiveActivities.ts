@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { type Dispatcher, getGlobalDispatcher, interceptors, request } from 'undici';
@@ -45,28 +44,25 @@ function extensionOf(url: URL): string {
   return /\.([A-Za-z0-9]{1,8})$/.exec(url.pathname)?.[1]?.toLowerCase() ?? 'bin';
 }
 
-/** Hashes and counts what passes through, refusing to pass more than `maxBytes`. */
-class Meter extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-  readonly maxBytes: number;
-  readonly onProgress: (bytes: number) => void;
+/** What passed through a metered stream so far. */
+interface Metered {
+  hash: Hash;
+  bytes: number;
+}
 
-  constructor(maxBytes: number, onProgress: (bytes: number) => void) {
-    super();
-    this.maxBytes = maxBytes;
-    this.onProgress = onProgress;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) {
-      done(tooLarge(this.maxBytes));
-      return;
-    }
-    this.hash.update(chunk);
-    this.onProgress(this.bytes);
-    done(null, chunk);
+/** Passes the body on while hashing and counting it, failing as soon as it exceeds `maxBytes`. */
+async function* metered(
+  body: AsyncIterable<Buffer>,
+  maxBytes: number,
+  totals: Metered,
+  onProgress: (bytes: number) => void,
+): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    totals.bytes += chunk.length;
+    if (totals.bytes > maxBytes) throw tooLarge(maxBytes);
+    totals.hash.update(chunk);
+    onProgress(totals.bytes);
+    yield chunk;
   }
 }
 
@@ -132,17 +128,16 @@ export function createArchiveActivities({ sink, maxBytes, stallTimeoutMs = 30_00
         }
         throw ApplicationFailure.nonRetryable(message, ARCHIVE_FAILURES.unavailable);
       }
-      // Refuse early when the server announces the size; the meter still counts what really comes.
+      // Refuse early when the server announces the size; metering still counts what really comes.
       if (Number(headers['content-length'] ?? 0) > maxBytes) {
         await discard(body);
         throw tooLarge(maxBytes);
       }
-      const meter = new Meter(maxBytes, (bytes) => context.heartbeat({ bytes }));
-      // pipe() does not forward errors: a stalled or cut download must fail the store.
-      body.once('error', (error) => meter.destroy(error));
+      const totals: Metered = { hash: createHash('sha256'), bytes: 0 };
       try {
-        const { location } = await sink.store(key, body.pipe(meter));
-        return { location, sha256: meter.hash.digest('hex'), bytes: meter.bytes };
+        const content = metered(body, maxBytes, totals, (bytes) => context.heartbeat({ bytes }));
+        const { location } = await sink.store(key, content);
+        return { location, sha256: totals.hash.digest('hex'), bytes: totals.bytes };
       } catch (error) {
         await discard(body);
         if (error instanceof ApplicationFailure || context.cancellationSignal.aborted) throw error;

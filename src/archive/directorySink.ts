@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { RecordingKey, RecordingSink, StoredRecording } from './sink.ts';
 
@@ -39,7 +38,7 @@ export class DirectorySink implements RecordingSink {
     }
   }
 
-  async store(key: RecordingKey, content: Readable): Promise<{ location: string }> {
+  async store(key: RecordingKey, content: AsyncIterable<Uint8Array>): Promise<{ location: string }> {
     const path = this.pathOf(key);
     const folder = join(this.dir, segment(key.workflowId));
     await mkdir(folder, { recursive: true });

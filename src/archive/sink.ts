@@ -1,7 +1,5 @@
 // Where archived recordings are kept. A sink stores one file per call and can say what it already
 // holds, which is what makes archiving idempotent across activity retries and workflow replays.
-import type { Readable } from 'node:stream';
-
 /** Identifies one recording: the workflow it belongs to and the platform's CallId. */
 export interface RecordingKey {
   workflowId: string;
@@ -26,5 +24,5 @@ export interface RecordingSink {
    * Stores `content` under `key`; the recording becomes visible only once the whole stream was
    * written, so a failed or aborted transfer never leaves a partial file behind.
    */
-  store(key: RecordingKey, content: Readable): Promise<{ location: string }>;
+  store(key: RecordingKey, content: AsyncIterable<Uint8Array>): Promise<{ location: string }>;
 }

@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActivityFailure, ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
@@ -181,6 +183,33 @@ describe('recording archive', () => {
       const left = statSync(folder, { throwIfNoEntry: false }) ? readdirSync(folder) : [];
       expect(left).toEqual([]);
     });
+  });
+
+  it('stops a download without a declared size once it passes the limit, leaving no partial file', async () => {
+    // A source that streams chunks without Content-Length: only counting while streaming can stop it.
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'audio/wav' });
+      const chunk = Buffer.alloc(4096, 1);
+      for (let i = 0; i < 8; i++) response.write(chunk);
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await withWorker({ activities: archiveActivities(10_000) }, async ({ client, taskQueue }) => {
+        const outcome = await archiveThroughTemporal(
+          client,
+          taskQueue,
+          'chunked1',
+          `http://127.0.0.1:${port}/chunked1.wav`,
+        );
+        expect(failureType(outcome.error)).toBe('RecordingTooLarge');
+        expect(outcome.attempt).toBe(1);
+        expect(readdirSync(join(dir, outcome.workflowId))).toEqual([]);
+      });
+    } finally {
+      server.close();
+    }
   });
 
   it('treats a missing recording (404) as unavailable without retrying', async () => {
