@@ -3,6 +3,7 @@
 import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { connectApp } from '../client/connect.ts';
 import { maskPhonesInText } from '../phone.ts';
+import { CALLBACK_USAGE, callBackCommand } from './callBackCommands.ts';
 import type { Output } from './output.ts';
 import { SESSION_USAGE, sessionCommand } from './sessionCommands.ts';
 import { setupCommand } from './setupCommand.ts';
@@ -12,6 +13,8 @@ import { NotFoundError, UsageError } from './usage.ts';
 export const USAGE = `npp-temporal — masked-call sessions and callback calls on Tencent Cloud NPP, run by Temporal
 
 ${SESSION_USAGE}
+
+${CALLBACK_USAGE}
 
 ${SIM_USAGE}
 
@@ -41,6 +44,9 @@ export async function runCli(
     switch (group) {
       case 'session':
         await sessionCommand(rest, connect, output);
+        break;
+      case 'callback':
+        await callBackCommand(rest, connect, output);
         break;
       case 'sim':
         await simCommand(rest, connect, output, env);

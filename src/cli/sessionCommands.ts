@@ -1,10 +1,9 @@
 // `npp-temporal session start|show|close|extend|list`
 import { parseArgs } from 'node:util';
 import type { ConnectedApp } from '../client/connect.ts';
-import { isPlatformNumber, maskPhone } from '../phone.ts';
 import type { SessionInput, SessionStatus } from '../workflows/definitions.ts';
 import { describeSession, fields, type Output, printResult } from './output.ts';
-import { optionalInteger, positional, requireString, UsageError } from './usage.ts';
+import { optionalInteger, platformNumber, positional, requireString, UsageError } from './usage.ts';
 
 export const SESSION_USAGE = `Usage:
   npp-temporal session start --key <key> --dst <0086…> [--src <0086…>] [--mode AXB|XB]
@@ -123,11 +122,13 @@ function sessionInput(values: ReturnType<typeof parse>['values']): SessionInput 
   const sessionKey = requireString(values.key, 'key', SESSION_USAGE);
   const mode = (values.mode ?? 'AXB').toUpperCase();
   if (mode !== 'AXB' && mode !== 'XB') throw new UsageError('--mode must be AXB or XB', SESSION_USAGE);
-  const dst = number(requireString(values.dst, 'dst', SESSION_USAGE), 'dst');
-  const src = values.src === undefined ? undefined : number(values.src, 'src');
+  const dst = platformNumber(requireString(values.dst, 'dst', SESSION_USAGE), 'dst', SESSION_USAGE);
+  const src = values.src === undefined ? undefined : platformNumber(values.src, 'src', SESSION_USAGE);
   if (mode === 'AXB' && !src) throw new UsageError('--src is required in AXB mode', SESSION_USAGE);
   if (mode === 'XB' && src) throw new UsageError('--src is not used in XB mode (see --accredit)', SESSION_USAGE);
-  const accreditList = values.accredit?.split(',').map((entry) => number(entry.trim(), 'accredit'));
+  const accreditList = values.accredit
+    ?.split(',')
+    .map((entry) => platformNumber(entry.trim(), 'accredit', SESSION_USAGE));
   const ttlSeconds = optionalInteger(values.ttl, 'ttl', SESSION_USAGE, { min: 60, max: WEEK });
   const maxTtlSeconds = optionalInteger(values['max-ttl'], 'max-ttl', SESSION_USAGE, { min: 60, max: WEEK });
   return {
@@ -140,17 +141,6 @@ function sessionInput(values: ReturnType<typeof parse>['values']): SessionInput 
     ...(maxTtlSeconds ? { maxTtlSeconds } : {}),
     ...(accreditList ? { accreditList } : {}),
   };
-}
-
-// The message shows the number masked: the terminal's scrollback is a log too.
-function number(value: string, name: string): string {
-  if (!isPlatformNumber(value)) {
-    throw new UsageError(
-      `--${name} must be a number in 0086 format, e.g. 0086138…, got ${maskPhone(value)}`,
-      SESSION_USAGE,
-    );
-  }
-  return value;
 }
 
 export async function withApp(connect: () => Promise<ConnectedApp>, run: (app: ConnectedApp) => Promise<void>) {

@@ -10,7 +10,11 @@ import { optionalInteger, requireString, UsageError } from './usage.ts';
 
 export const SIM_USAGE = `Usage:
   npp-temporal sim call --session <key> [--from A|B] [--outcome answered|busy|no-answer|rejected]
-                        [--duration <seconds>] [--sim-url <url>]   (default NPP_SIM_URL or http://127.0.0.1:9080)`;
+                        [--duration <seconds>] [--sim-url <url>]   (default NPP_SIM_URL or http://127.0.0.1:9080)
+  npp-temporal sim progress --call <key> [--until caller-ringing|caller-answered|callee-ringing|callee-answered|ended]
+                        [--press <key>] [--duration <seconds>] [--sim-url <url>]`;
+
+const STAGES = ['caller-ringing', 'caller-answered', 'callee-ringing', 'callee-answered', 'ended'];
 
 interface SimCallResult {
   CallId: string;
@@ -30,21 +34,23 @@ export async function simCommand(
   env: Record<string, string | undefined>,
 ) {
   const [action, ...rest] = args;
-  if (action !== 'call')
+  if (action !== 'call' && action !== 'progress') {
     throw new UsageError(action ? `unknown sim command: ${action}` : 'missing sim command', SIM_USAGE);
+  }
   const { values } = parse(rest);
+  const durationSeconds = optionalInteger(values.duration, 'duration', SIM_USAGE, { min: 1, max: 7200 }) ?? 30;
+  const simUrl = (values['sim-url'] ?? env.NPP_SIM_URL ?? 'http://127.0.0.1:9080').replace(/\/+$/, '');
+  if (action === 'progress') return progressCallBack(values, simUrl, durationSeconds, connect, output);
+
   const sessionKey = requireString(values.session, 'session', SIM_USAGE);
   const party = (values.from ?? 'A').toUpperCase();
   if (party !== 'A' && party !== 'B') throw new UsageError('--from must be A or B', SIM_USAGE);
-  const durationSeconds = optionalInteger(values.duration, 'duration', SIM_USAGE, { min: 1, max: 7200 }) ?? 30;
-  const simUrl = (values['sim-url'] ?? env.NPP_SIM_URL ?? 'http://127.0.0.1:9080').replace(/\/+$/, '');
-
   await withApp(connect, async (app) => {
     const state = await app.sessions.getSession(sessionKey);
     if (!state.virtualNum || state.status === 'closed' || state.status === 'failed') {
       throw new Error(`session ${sessionKey} has no bound virtual number (status ${state.status})`);
     }
-    const call = await dial(simUrl, {
+    const call = await post<SimCallResult>(`${simUrl}/_sim/calls`, {
       virtualNum: state.virtualNum,
       party,
       outcome: values.outcome ?? 'answered',
@@ -65,20 +71,44 @@ export async function simCommand(
   });
 }
 
-async function dial(simUrl: string, body: Record<string, unknown>): Promise<SimCallResult> {
+/** Moves a callback call along on the simulator: the people answer, press keys, hang up. */
+async function progressCallBack(
+  values: ReturnType<typeof parse>['values'],
+  simUrl: string,
+  durationSeconds: number,
+  connect: () => Promise<ConnectedApp>,
+  output: Output,
+) {
+  const callKey = requireString(values.call, 'call', SIM_USAGE);
+  const until = values.until ?? 'ended';
+  if (!STAGES.includes(until)) throw new UsageError(`--until must be one of ${STAGES.join(', ')}`, SIM_USAGE);
+  await withApp(connect, async (app) => {
+    const state = await app.callBacks.getCallBackCall(callKey);
+    if (!state.callId) throw new Error(`callback call ${callKey} has no platform CallId yet (status ${state.status})`);
+    const result = await post<Record<string, unknown>>(`${simUrl}/_sim/callbacks/${state.callId}/progress`, {
+      until,
+      durationSeconds,
+      ...(values.press ? { key: values.press } : {}),
+      ...(values.outcome ? { calleeOutcome: values.outcome } : {}),
+      wait: true,
+    });
+    printResult(output, result, () => fields(Object.entries(result)));
+  });
+}
+
+async function post<T>(url: string, body: Record<string, unknown>): Promise<T> {
   let response: Awaited<ReturnType<typeof request>>;
   try {
-    response = await request(`${simUrl}/_sim/calls`, {
+    response = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
   } catch (error) {
-    throw new Error(`cannot reach the NPP simulator at ${simUrl}: ${(error as Error).message}`);
+    throw new Error(`cannot reach the NPP simulator at ${new URL(url).origin}: ${(error as Error).message}`);
   }
-  const payload = (await response.body.json()) as SimCallResult & { error?: string };
-  if (response.statusCode >= 400)
-    throw new Error(`simulator refused the call: ${payload.error ?? response.statusCode}`);
+  const payload = (await response.body.json()) as T & { error?: string };
+  if (response.statusCode >= 400) throw new Error(`simulator refused: ${payload.error ?? response.statusCode}`);
   return payload;
 }
 
@@ -88,6 +118,9 @@ function parse(args: string[]) {
       args,
       options: {
         session: { type: 'string' },
+        call: { type: 'string' },
+        until: { type: 'string' },
+        press: { type: 'string' },
         from: { type: 'string' },
         outcome: { type: 'string' },
         duration: { type: 'string' },

@@ -1,3 +1,5 @@
+import { isPlatformNumber, maskPhone } from '../phone.ts';
+
 // Argument errors: printed with the command's usage, exit code 2, never a stack trace.
 export class UsageError extends Error {
   readonly usage: string;
@@ -38,5 +40,13 @@ export function optionalInteger(
 export function positional(positionals: string[], index: number, name: string, usage: string): string {
   const value = positionals[index];
   if (!value) throw new UsageError(`missing <${name}>`, usage);
+  return value;
+}
+
+/** A participant number in the platform's 0086 format; the message shows it masked (scrollback is a log too). */
+export function platformNumber(value: string, name: string, usage: string): string {
+  if (!isPlatformNumber(value)) {
+    throw new UsageError(`--${name} must be a number in 0086 format, e.g. 0086138…, got ${maskPhone(value)}`, usage);
+  }
   return value;
 }

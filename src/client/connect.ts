@@ -3,11 +3,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadTemporalConfig } from '../temporal/connection.ts';
 import { dataConverterFromEnv } from '../temporal/dataConverter.ts';
+import { CallBackClient } from './callBacks.ts';
 import { SessionClient } from './sessions.ts';
 
 export interface ConnectedApp {
   client: Client;
   sessions: SessionClient;
+  callBacks: CallBackClient;
   taskQueue: string;
   close(): Promise<void>;
 }
@@ -21,6 +23,7 @@ export async function connectApp(env: Record<string, string | undefined> = proce
   return {
     client,
     sessions: new SessionClient({ client, taskQueue }),
+    callBacks: new CallBackClient({ client, taskQueue }),
     taskQueue,
     close: () => connection.close(),
   };

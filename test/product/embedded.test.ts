@@ -153,6 +153,40 @@ describe('npp-temporal CLI against the embedded default', () => {
     expect(late.stderr).toMatch(/^npp-temporal: refused: /);
   });
 
+  it('runs callback calls: start, progress on the simulator, show; cancel', async () => {
+    const key = `cb-${randomUUID().slice(0, 8)}`;
+    const [src, dst] = [phone(), phone()];
+    const started = await cli('callback', 'start', '--key', key, '--src', src, '--dst', dst, '--record', '--json');
+    expect(started.stderr).toBe('');
+    expect(JSON.parse(started.stdout).workflowId).toBe(`npp-callback-${key}`);
+    const callState = () => cli('callback', 'show', key, '--json').then((shown) => JSON.parse(shown.stdout));
+    let state = await callState();
+    for (let attempt = 0; attempt < 50 && !state.callId; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      state = await callState();
+    }
+    const progressed = await cli('sim', 'progress', '--call', key, '--until', 'ended', '--duration', '12');
+    expect(progressed.stderr).toBe('');
+    for (let attempt = 0; attempt < 50 && state.status !== 'ended'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      state = await callState();
+    }
+    expect(state).toMatchObject({ status: 'ended', cdr: { duration: 12, source: 'webhook' } });
+    const shown = await cli('callback', 'show', key);
+    expect(shown.stdout).toMatch(/status:\s+ended/);
+    expect(shown.stdout).not.toContain(src);
+
+    const other = `cb-${randomUUID().slice(0, 8)}`;
+    await cli('callback', 'start', '--key', other, '--src', src, '--dst', dst);
+    let otherState = JSON.parse((await cli('callback', 'show', other, '--json')).stdout);
+    for (let attempt = 0; attempt < 50 && !otherState.callId; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      otherState = JSON.parse((await cli('callback', 'show', other, '--json')).stdout);
+    }
+    const cancelled = await cli('callback', 'cancel', other, '--flag', '0', '--json');
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ tornDown: true });
+  });
+
   const badArguments: [string[], number, RegExp][] = [
     [[], 2, /Usage:/],
     [['bogus'], 2, /unknown command: bogus/],
@@ -170,6 +204,10 @@ describe('npp-temporal CLI against the embedded default', () => {
     [['session', 'extend', 'k', '--seconds', 'soon'], 2, /--seconds must be an integer/],
     [['session', 'list', '--status', 'done'], 2, /--status must be one of/],
     [['sim', 'call'], 2, /--session is required/],
+    [['sim', 'progress', '--call', 'k', '--until', 'later'], 2, /--until must be one of/],
+    [['callback', 'start', '--key', 'k', '--src', '008613800000000'], 2, /--dst is required/],
+    [['callback', 'cancel', 'k', '--flag', '5'], 2, /--flag must be an integer from 0 to 4/],
+    [['callback', 'show', `missing-${randomUUID()}`], 3, /not found: npp-callback-missing-/],
     [['sim', 'call', '--session', 'k', '--from', 'C'], 2, /--from must be A or B/],
     [['session', 'show', `missing-${randomUUID()}`], 3, /not found: npp-session-missing-/],
   ];
