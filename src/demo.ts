@@ -74,10 +74,13 @@ try {
     [
       '',
       `Session ${final.sessionKey}: ${final.status}${final.closedReason ? ` (${final.closedReason})` : ''}, ${final.calls.length} calls, ${recordings} recordings`,
-      ...final.calls.map(
-        (call) =>
-          `  ${call.callId}  ${call.caller} → ${call.callee}  ${call.endStatusText ?? ''}  talked ${call.dstDuration ?? 0}s  ${call.recordUrl ?? ''}`,
-      ),
+      ...final.calls.flatMap((call) => [
+        `  ${call.callId}  ${call.caller} → ${call.callee}  ${call.endStatusText ?? ''}  talked ${call.dstDuration ?? 0}s`,
+        `    recording ${call.recordUrl ?? '-'}`,
+        ...(call.archive
+          ? [`    archived  ${call.archive.location} (${call.archive.bytes} bytes, sha256 ${call.archive.sha256})`]
+          : []),
+      ]),
       '',
       `Temporal UI: ${uiUrl}/namespaces/${app.client.options.namespace}/workflows/${encodeURIComponent(started.workflowId)}/${started.runId}/history`,
     ].join('\n'),

@@ -6,10 +6,12 @@ import { mkdir } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { archiveConfigFromEnv } from './archive/config.ts';
 import { NppClient } from './npp/client.ts';
+import { ensureReconcileSchedule } from './schedules/reconcileSchedule.ts';
 import { type Simulator, startSimulator } from './simulator/server.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, loadTemporalConfig } from './temporal/connection.ts';
 import { dataConverterFromEnv } from './temporal/dataConverter.ts';
@@ -43,6 +45,7 @@ export interface EmbeddedStack {
 }
 
 export const DEFAULT_DEV_DB_FILE = join(homedir(), '.cache', 'npp-temporal', 'dev-server.sqlite');
+export const DEFAULT_DEV_ARCHIVE_DIR = join(homedir(), '.cache', 'npp-temporal', 'recordings');
 
 /** Production mode needs all of Temporal's address, the Tencent Cloud credentials and the endpoint. */
 export function isProductionEnv(env: Record<string, string | undefined>): boolean {
@@ -81,6 +84,8 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       env.TENCENTCLOUD_SECRET_ID = secretId;
       env.TENCENTCLOUD_SECRET_KEY = secretKey;
       env.NPP_BIZ_APP_ID ||= '1400000000';
+      // Recordings are archived locally, so the demo shows the whole path a recording takes.
+      env.NPP_ARCHIVE_DIR ||= DEFAULT_DEV_ARCHIVE_DIR;
     }
 
     // Production needs configured keys; the embedded default makes (once) a local dev key.
@@ -96,15 +101,27 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     const workerConfig = loadWorkerConfig(env);
     const npp = new NppClient({ env });
     stops.push(() => npp.close());
-    const connection = await NativeConnection.connect(loadTemporalConfig(env).connectionOptions);
+    const temporalConfig = loadTemporalConfig(env);
+    const connection = await NativeConnection.connect(temporalConfig.connectionOptions);
     stops.push(() => connection.close());
+    const client = new Client({
+      connection: await Connection.connect(temporalConfig.connectionOptions),
+      namespace: temporal.namespace,
+      dataConverter,
+    });
+    stops.push(() => client.connection.close());
+    // What `npp-temporal setup` does on a real deployment: the reconciliation schedule.
+    await ensureReconcileSchedule(client, { taskQueue: workerConfig.taskQueue });
+    const archive = archiveConfigFromEnv(env);
     const worker = await createNppWorker({
       connection,
       namespace: temporal.namespace,
       taskQueue: workerConfig.taskQueue,
       activities: {
         client: npp,
+        temporal: client,
         callbacks: { publicUrl: webhook.config.publicUrl, secret: webhook.config.secrets.current },
+        ...(archive ? { archive } : {}),
       },
       dataConverter,
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),

@@ -4,12 +4,15 @@
 // Environment: Temporal from @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API
 // key, profiles); NPP_TASK_QUEUE (default `npp`); WORKER_METRICS_PORT (Prometheus, off by default)
 // and WORKER_METRICS_HOST; the NPP client's TENCENTCLOUD_* / NPP_ENDPOINT / NPP_BIZ_APP_ID; the
-// callback URLs' WEBHOOK_PUBLIC_URL + WEBHOOK_SECRET; WEBHOOK_IN_WORKER=true to serve the webhook.
+// callback URLs' WEBHOOK_PUBLIC_URL + WEBHOOK_SECRET; NPP_ARCHIVE_DIR to archive recordings;
+// NPP_CODEC_KEYS / NPP_CODEC_KEY_FILE for payload encryption; WEBHOOK_IN_WORKER=true to serve the webhook.
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { type ActivityDependencies, createActivities } from './activities/index.ts';
+import { archiveConfigFromEnv } from './archive/config.ts';
 import { NppClient } from './npp/client.ts';
 import { loadTemporalConfig } from './temporal/connection.ts';
 import { dataConverterFromEnv } from './temporal/dataConverter.ts';
@@ -82,11 +85,19 @@ async function runWorkerProcess(): Promise<void> {
   const { dataConverter } = dataConverterFromEnv();
   const npp = new NppClient();
   const connection = await NativeConnection.connect(temporal.connectionOptions);
+  // Reconciliation's activities look workflows up and signal them through a client.
+  const clientConnection = Connection.lazy(temporal.connectionOptions);
+  const archive = archiveConfigFromEnv();
   const worker = await createNppWorker({
     connection,
     namespace: temporal.namespace,
     taskQueue: config.taskQueue,
-    activities: { client: npp, ...(config.callbacks ? { callbacks: config.callbacks } : {}) },
+    activities: {
+      client: npp,
+      temporal: new Client({ connection: clientConnection, namespace: temporal.namespace, dataConverter }),
+      ...(config.callbacks ? { callbacks: config.callbacks } : {}),
+      ...(archive ? { archive } : {}),
+    },
     dataConverter,
   });
   const webhook = config.webhookInWorker ? await startConfiguredWebhook({ logger, dataConverter }) : undefined;
@@ -97,6 +108,7 @@ async function runWorkerProcess(): Promise<void> {
   await worker.run();
   await webhook?.close();
   await npp.close();
+  await clientConnection.close();
   await connection.close();
   logger.info('worker stopped');
 }

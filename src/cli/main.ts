@@ -19,7 +19,7 @@ ${CALLBACK_USAGE}
 ${SIM_USAGE}
 
 Usage:
-  npp-temporal setup        register the search attributes (and schedules) on the Temporal namespace
+  npp-temporal setup        register the search attributes and the CDR reconciliation schedule
 
 Options: --json (machine-readable output), --debug (stack traces), --help
 Temporal comes from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TLS settings or a
@@ -52,7 +52,7 @@ export async function runCli(
         await simCommand(rest, connect, output, env);
         break;
       case 'setup':
-        await setupCommand(env, output);
+        await setupCommand(connect, output);
         break;
       default:
         throw new UsageError(`unknown command: ${group}`, USAGE);

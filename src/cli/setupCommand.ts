@@ -1,26 +1,28 @@
-// `npp-temporal setup`: idempotent preparation of a Temporal namespace for this app.
-import { Connection } from '@temporalio/client';
-import { loadTemporalConfig } from '../temporal/connection.ts';
+// `npp-temporal setup`: idempotent preparation of a Temporal namespace for this app: the search
+// attributes and the CDR reconciliation schedule. Safe to run on every deployment.
+import type { ConnectedApp } from '../client/connect.ts';
+import { ensureReconcileSchedule, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule.ts';
 import { registerSearchAttributes } from '../temporal/devServer.ts';
 import { NPP_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes.ts';
 import { type Output, printResult } from './output.ts';
+import { withApp } from './sessionCommands.ts';
 
-export async function setupCommand(env: Record<string, string | undefined>, output: Output): Promise<void> {
-  const temporal = loadTemporalConfig(env);
-  const connection = await Connection.connect(temporal.connectionOptions);
-  try {
-    await registerSearchAttributes(connection, temporal.namespace);
+export async function setupCommand(connect: () => Promise<ConnectedApp>, output: Output): Promise<void> {
+  await withApp(connect, async (app) => {
+    const namespace = app.client.options.namespace;
+    await registerSearchAttributes(app.connection, namespace);
+    const schedule = await ensureReconcileSchedule(app.client, { taskQueue: app.taskQueue });
     const result = {
-      namespace: temporal.namespace,
+      namespace,
       searchAttributes: NPP_SEARCH_ATTRIBUTES.map((attribute) => `${attribute.name} (${attribute.type})`),
+      schedule: { id: RECONCILE_SCHEDULE_ID, outcome: schedule },
     };
     printResult(output, result, () =>
       [
-        `namespace ${result.namespace}: search attributes registered`,
+        `namespace ${namespace}: search attributes registered`,
         ...result.searchAttributes.map((name) => `  ${name}`),
+        `schedule ${RECONCILE_SCHEDULE_ID}: ${schedule}`,
       ].join('\n'),
     );
-  } finally {
-    await connection.close();
-  }
+  });
 }

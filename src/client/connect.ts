@@ -8,6 +8,7 @@ import { SessionClient } from './sessions.ts';
 
 export interface ConnectedApp {
   client: Client;
+  connection: Connection;
   sessions: SessionClient;
   callBacks: CallBackClient;
   taskQueue: string;
@@ -22,6 +23,7 @@ export async function connectApp(env: Record<string, string | undefined> = proce
   const taskQueue = env.NPP_TASK_QUEUE?.trim() || 'npp';
   return {
     client,
+    connection,
     sessions: new SessionClient({ client, taskQueue }),
     callBacks: new CallBackClient({ client, taskQueue }),
     taskQueue,

@@ -76,7 +76,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
  * Registers the project's search attributes on an existing server. Registering is idempotent:
  * attributes that already exist with the same type are left alone.
  */
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+export async function registerSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace: string,
+): Promise<void> {
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = NPP_SEARCH_ATTRIBUTES.filter((key) => !(key.name in customAttributes));
   if (missing.length === 0) return;

@@ -1,8 +1,11 @@
 // The product as a newcomer meets it: `npm start` (src/main.ts) in one process, then `npm run demo`
 // and the `npp-temporal` CLI in others, all as child processes over real sockets.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/temporal/devServer.ts';
 import type { SessionState } from '../../src/workflows/definitions.ts';
@@ -44,6 +47,7 @@ beforeAll(async () => {
     NPP_SIM_PORT: String(simPort),
     NPP_SIM_URL: `http://127.0.0.1:${simPort}`,
     WEBHOOK_PORT: String(webhookPort),
+    NPP_ARCHIVE_DIR: await mkdtemp(join(tmpdir(), 'npp-archive-')),
     LOG_LEVEL: 'warn',
   };
   main = spawn(process.execPath, ['src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -81,6 +85,17 @@ describe('npm start (embedded default)', () => {
     expect(demo.stdout).toMatch(
       /Temporal UI: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/npp-session-demo-\w+\/[\w-]+\/history/,
     );
+    // Both recordings were archived where NPP_ARCHIVE_DIR says, with the checksum the demo shows.
+    const archived = [...demo.stdout.matchAll(/archived {2}(\S+) \((\d+) bytes, sha256 ([0-9a-f]{64})\)/g)];
+    expect(archived).toHaveLength(2);
+    for (const [, location, , sha256] of archived) {
+      expect(location?.startsWith(env.NPP_ARCHIVE_DIR as string)).toBe(true);
+      expect(
+        createHash('sha256')
+          .update(await readFile(location as string))
+          .digest('hex'),
+      ).toBe(sha256);
+    }
     // Participants (the demo's 0086138… numbers) appear masked only.
     expect(demo.stdout).not.toMatch(/0086138\d{8}/);
     expect(demo.stdout).toMatch(/0086138\*{4}\d{4}/);
@@ -185,6 +200,22 @@ describe('npp-temporal CLI against the embedded default', () => {
     }
     const cancelled = await cli('callback', 'cancel', other, '--flag', '0', '--json');
     expect(JSON.parse(cancelled.stdout)).toMatchObject({ tornDown: true });
+  });
+
+  it('setup registers the search attributes and the reconciliation schedule, idempotently', async () => {
+    const first = await cli('setup', '--json');
+    expect(first.stderr).toBe('');
+    // npm start already ran setup: the schedule exists and is brought up to date.
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      searchAttributes: [
+        'NppBindId (KEYWORD)',
+        'NppVirtualNum (KEYWORD)',
+        'NppSessionStatus (KEYWORD)',
+        'NppCallId (KEYWORD_LIST)',
+      ],
+      schedule: { id: 'npp-reconcile-cdrs', outcome: 'updated' },
+    });
+    expect((await cli('setup')).stdout).toContain('schedule npp-reconcile-cdrs: updated');
   });
 
   const badArguments: [string[], number, RegExp][] = [
