@@ -35,7 +35,9 @@ const isRecordOfStrings = (value: unknown): value is Record<string, string> =>
   Object.values(value).every((v) => typeof v === 'string');
 
 function parsePayloads(body: unknown): Payload[] | undefined {
-  const payloads = (body as { payloads?: unknown } | null)?.payloads;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  // Protobuf JSON leaves out empty lists: `{}` is an empty Payloads (the Temporal CLI sends it).
+  const payloads = (body as { payloads?: unknown }).payloads ?? [];
   if (!Array.isArray(payloads)) return undefined;
   const parsed: Payload[] = [];
   for (const item of payloads as JsonPayload[]) {

@@ -139,11 +139,15 @@ describe('codec server', () => {
   });
 
   it('rejects a body that is not {payloads: [...]} with 400', async () => {
-    for (const body of [{}, { payloads: 'x' }, { payloads: [{ metadata: { encoding: 1 } }] }, { payloads: [null] }]) {
+    for (const body of [[], { payloads: 'x' }, { payloads: [{ metadata: { encoding: 1 } }] }, { payloads: [null] }]) {
       const answer = await codecCall('decode', body);
       expect(answer.status).toBe(400);
       expect(answer.body.error).toBe('invalid_request');
     }
+  });
+
+  it('takes {} as an empty list, as protobuf JSON writes it', async () => {
+    expect(await codecCall('decode', {})).toMatchObject({ status: 200, body: { payloads: [] } });
   });
 
   it('is off unless configured', async () => {

@@ -1,13 +1,16 @@
+import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { createAesGcmCodec, ENCRYPTED_ENCODING } from '../../src/codec/aesGcmCodec.ts';
 import { parseCodecKeys } from '../../src/codec/keys.ts';
 import { NppClient } from '../../src/npp/client.ts';
 import { maskPhone } from '../../src/phone.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
+import { resolveTemporalCli } from '../../src/temporal/temporalCli.ts';
 import { callbackToken } from '../../src/webhooks/callbackUrls.ts';
 import {
   addReferenceUpdate,
@@ -22,6 +25,8 @@ import { SECRET, SHARED_TOKEN, startTestWebhook, type TestWebhook } from '../web
 // Personal data at rest and in logs: real sessions run simulator → webhook → workflow, then the raw
 // histories (read without the codec) and every captured log line are searched for the numbers.
 
+const CODEC_TOKEN = 'privacy-test-codec-token-0123456789';
+
 let client: Client;
 let webhook: TestWebhook;
 let sim: Simulator;
@@ -30,7 +35,10 @@ const simLog: string[] = [];
 
 beforeAll(async () => {
   client = await connectClient();
-  webhook = await startTestWebhook(client);
+  // The webhook also serves the remote codec, as an operator would enable it for Temporal UI.
+  webhook = await startTestWebhook(client, {
+    codecServer: { codec: createAesGcmCodec(parseCodecKeys(TEST_CODEC_KEYS)), token: CODEC_TOKEN },
+  });
   sim = await startSimulator({
     secretId: SECRET_ID,
     secretKey: SECRET_KEY,
@@ -193,6 +201,31 @@ describe('personal data stays encrypted and out of logs', () => {
       await raw.connection.close();
     }
 
+    // The Temporal CLI speaks the same remote-codec protocol as the UI: with the endpoint and token it
+    // shows the numbers; with a wrong token the codec server refuses and nothing is decoded.
+    const cli = resolveTemporalCli();
+    expect(cli.type).toBe('existing-path');
+    const show = (auth: string) =>
+      promisify(execFile)((cli as { path: string }).path, [
+        ...['workflow', 'show', '--workflow-id', workflowIds[0] as string, '--output', 'json'],
+        ...['--address', inject('temporalAddress'), '--namespace', inject('temporalNamespace')],
+        ...['--codec-endpoint', `${webhook.base}/codec`, '--codec-auth', auth, '--command-timeout', '4s'],
+      ]);
+    // Its JSON output keeps payload data in base64.
+    const payloadText = (json: string) =>
+      JSON.stringify(
+        JSON.parse(json, (key, value) =>
+          key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('latin1') : value,
+        ),
+      );
+    const decodedByCli = payloadText((await show(`Bearer ${CODEC_TOKEN}`)).stdout);
+    for (const n of numbers.slice(0, 2)) expect(decodedByCli).toContain(n);
+    const refused = await show('Bearer not-the-token').then(
+      (result) => payloadText(result.stdout),
+      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+    );
+    expect(refused).not.toContain(numbers[0]);
+
     // Logs: webhook (pino), simulator (fastify) and worker runtime; numbers and secrets never appear.
     const webhookLogs = webhook.logs();
     expect(webhookLogs).toContain('callback signaled');
@@ -207,6 +240,7 @@ describe('personal data stays encrypted and out of logs', () => {
       SECRET,
       SHARED_TOKEN,
       SECRET_KEY,
+      CODEC_TOKEN,
       TEST_CODEC_KEYS.split(':')[1] as string,
       ...workflowIds.map((id) => callbackToken(SECRET, id)),
     ];
