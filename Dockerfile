@@ -1,6 +1,7 @@
 # The worker and webhook image. Node 24 runs the TypeScript sources as they are (type stripping):
 # there is no build step, the image holds src/ and the production dependencies only.
 # Worker (default): node src/worker.ts · webhook: node src/webhooks/main.ts · simulator: node src/simulator/main.ts
+# · setup (schedules): node bin/npp-temporal.mjs setup
 
 FROM node:24.21.0-bookworm-slim AS dependencies
 WORKDIR /app
@@ -14,6 +15,7 @@ WORKDIR /app
 COPY --from=dependencies /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
+COPY bin ./bin
 # The official image's unprivileged user; nothing under /app is writable by it.
 USER node
 CMD ["node", "src/worker.ts"]
