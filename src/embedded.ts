@@ -63,7 +63,14 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       await stop().catch((error) => options.logger.error({ err: error }, 'stop failed'));
   };
   try {
-    const temporal = await connectTemporal(env, options);
+    // The dev server's UI decodes payloads through the webhook's codec server (token in its path).
+    let uiCodecEndpoint: string | undefined;
+    if (!production) {
+      env.CODEC_SERVER_TOKEN ||= randomBytes(24).toString('base64url');
+      env.CODEC_CORS_ORIGIN ||= `http://127.0.0.1:${options.temporalUiPort ?? 8233}`;
+      uiCodecEndpoint = `http://127.0.0.1:${env.WEBHOOK_PORT || 8787}/codec/${env.CODEC_SERVER_TOKEN}`;
+    }
+    const temporal = await connectTemporal(env, options, uiCodecEndpoint);
     stops.push(() => temporal.stop());
     env.TEMPORAL_ADDRESS = temporal.address;
     env.TEMPORAL_NAMESPACE = temporal.namespace;
@@ -89,12 +96,13 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     }
 
     // Production needs configured keys; the embedded default makes (once) a local dev key.
-    const { dataConverter } = dataConverterFromEnv(env, { allowDevKey: !production });
+    const converter = dataConverterFromEnv(env, { allowDevKey: !production });
+    const { dataConverter } = converter;
     const webhook = await startConfiguredWebhook({
       logger: options.logger,
       env,
       allowGeneratedSecret: !production,
-      dataConverter,
+      converter,
     });
     stops.push(() => webhook.close());
 
@@ -151,6 +159,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
 async function connectTemporal(
   env: Record<string, string | undefined>,
   options: EmbeddedOptions,
+  uiCodecEndpoint: string | undefined,
 ): Promise<TemporalServer> {
   const config = loadTemporalConfig(env);
   const reuse = env.TEMPORAL_ADDRESS || (await isListening(DEFAULT_TEMPORAL_ADDRESS));
@@ -175,6 +184,7 @@ async function connectTemporal(
     port: options.temporalPort ?? 7233,
     uiPort: options.temporalUiPort ?? 8233,
     dbFilename,
+    ...(uiCodecEndpoint ? { uiCodecEndpoint } : {}),
   });
 }
 

@@ -23,7 +23,7 @@ try {
 const lines = [
   `Mode:         ${stack.production ? 'production (real NPP, external Temporal)' : 'embedded (NPP simulator, no credentials needed)'}`,
   `Temporal:     ${stack.temporal.address} (namespace ${stack.temporal.namespace}${stack.temporal.owned ? ', dev server started here' : ', reused'})`,
-  ...(stack.temporal.uiUrl ? [`Temporal UI:  ${stack.temporal.uiUrl}`] : []),
+  ...(stack.temporal.uiUrl ? [`Temporal UI:  ${stack.temporal.uiUrl} (payloads decoded by the webhook's codec server)`] : []),
   `Webhook:      ${stack.webhook.url} (callbacks at ${stack.webhook.config.publicUrl}/npp/callbacks/…)`,
   ...(stack.simulator ? [`Simulator:    ${stack.simulator.url} (admin API under /_sim)`] : []),
   `Task queue:   ${stack.taskQueue}`,

@@ -82,7 +82,8 @@ async function runWorkerProcess(): Promise<void> {
   installRuntime({ logger, ...(config.metricsBindAddress ? { metricsBindAddress: config.metricsBindAddress } : {}) });
   if (!config.callbacks) logger.warn('WEBHOOK_PUBLIC_URL unset: the platform pushes to the console default URLs');
 
-  const { dataConverter } = dataConverterFromEnv();
+  const converter = dataConverterFromEnv();
+  const { dataConverter } = converter;
   const npp = new NppClient();
   const connection = await NativeConnection.connect(temporal.connectionOptions);
   // Reconciliation's activities look workflows up and signal them through a client.
@@ -100,7 +101,7 @@ async function runWorkerProcess(): Promise<void> {
     },
     dataConverter,
   });
-  const webhook = config.webhookInWorker ? await startConfiguredWebhook({ logger, dataConverter }) : undefined;
+  const webhook = config.webhookInWorker ? await startConfiguredWebhook({ logger, converter }) : undefined;
   if (webhook) logger.info({ url: webhook.url }, 'webhook server listening');
 
   // SIGINT/SIGTERM: the SDK stops polling, lets running tasks finish, then run() resolves.

@@ -68,9 +68,13 @@ export async function codecServerPlugin(app: FastifyInstance, options: CodecServ
   const bodyLimit = options.bodyLimit ?? 4 * 1024 * 1024;
 
   // Hashing first makes the comparison constant-time whatever the presented length.
+  // Temporal UI sends no Authorization header of its own (only an OAuth token when it has one), so
+  // the token may also be the endpoint's last path segment: <prefix>/<token>/decode.
   const authorized = (request: FastifyRequest) => {
-    const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
-    return match !== null && timingSafeEqual(digest(match[1] as string), expected);
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const inPath = (request.params as { token?: string } | undefined)?.token;
+    const presented = bearer ?? inPath;
+    return presented !== undefined && timingSafeEqual(digest(presented), expected);
   };
 
   app.addHook('onRequest', async (request, reply) => {
@@ -105,7 +109,9 @@ export async function codecServerPlugin(app: FastifyInstance, options: CodecServ
   const preflight = async (_request: FastifyRequest, reply: FastifyReply) => reply.code(204).send();
 
   for (const operation of ['encode', 'decode'] as const) {
-    app.post(`/${operation}`, { bodyLimit }, route(operation));
-    app.options(`/${operation}`, preflight);
+    for (const path of [`/${operation}`, `/:token/${operation}`]) {
+      app.post(path, { bodyLimit }, route(operation));
+      app.options(path, preflight);
+    }
   }
 }

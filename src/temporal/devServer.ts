@@ -25,6 +25,8 @@ export interface DevServerOptions {
   /** Frontend gRPC port; a free one when unset. */
   port?: number;
   uiPort?: number;
+  /** Remote codec endpoint the UI decodes payloads with (a codec server URL). */
+  uiCodecEndpoint?: string;
   log?: CliLog;
 }
 
@@ -60,7 +62,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       ...(uiPort ? { ui: true, uiPort } : {}),
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       searchAttributes: NPP_SEARCH_ATTRIBUTES,
-      extraArgs: ['--http-port', String(httpPort), '--log-level', 'error'],
+      extraArgs: [
+        '--http-port',
+        String(httpPort),
+        '--log-level',
+        'error',
+        ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+      ],
     },
   });
   return {

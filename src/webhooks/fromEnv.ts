@@ -1,10 +1,10 @@
 // The webhook server as configured by the environment (WEBHOOK_*, Temporal via envconfig): used by
 // its own entry point, by a worker with WEBHOOK_IN_WORKER=true and by the embedded default.
 import { Client, Connection } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { loadTemporalConfig } from '../temporal/connection.ts';
-import { loadWebhookConfig, type WebhookConfig } from './config.ts';
+import { type AppDataConverter, dataConverterFromEnv } from '../temporal/dataConverter.ts';
+import { loadIngressConfig, loadWebhookConfig, type WebhookConfig } from './config.ts';
 import { startWebhookServer } from './server.ts';
 
 export interface ConfiguredWebhook {
@@ -19,20 +19,25 @@ export interface ConfiguredWebhookOptions {
   env?: Record<string, string | undefined>;
   /** Only the embedded default may invent a secret: it also builds the callback URLs. */
   allowGeneratedSecret?: boolean;
-  /** The app's data converter (payload encryption): signals must be encoded like everything else. */
-  dataConverter?: DataConverter;
+  /**
+   * The app's data converter and its codec: signals are encrypted like every payload, and the codec
+   * server (CODEC_SERVER_TOKEN) decodes with it. From NPP_CODEC_KEYS / NPP_CODEC_KEY_FILE if not given.
+   */
+  converter?: AppDataConverter;
 }
 
 export async function startConfiguredWebhook(options: ConfiguredWebhookOptions): Promise<ConfiguredWebhook> {
   const env = options.env ?? process.env;
   const config = loadWebhookConfig(env, { allowGeneratedSecret: options.allowGeneratedSecret ?? false });
+  const ingress = loadIngressConfig(env);
+  const { dataConverter, codec } = options.converter ?? dataConverterFromEnv(env);
   const temporal = loadTemporalConfig(env);
   // Lazy: the server starts (and /readyz answers 503) while Temporal is still coming up.
   const connection = Connection.lazy(temporal.connectionOptions);
   const client = new Client({
     connection,
     namespace: temporal.namespace,
-    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    dataConverter,
   });
   const server = await startWebhookServer({
     client,
@@ -41,6 +46,8 @@ export async function startConfiguredWebhook(options: ConfiguredWebhookOptions):
     logger: options.logger,
     port: config.port,
     host: config.host,
+    limits: ingress.limits,
+    ...(ingress.codecServer ? { codecServer: { ...ingress.codecServer, codec } } : {}),
   });
   return {
     config,

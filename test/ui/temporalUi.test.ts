@@ -1,20 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskPhone } from '../../src/phone.ts';
 import { startDevServer, type TemporalServer } from '../../src/temporal/devServer.ts';
 import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
-import { testDataConverter } from '../helpers/temporal.ts';
+import { withUiServerWorker } from '../helpers/ui.ts';
 
 // Proof that sessions are inspectable in Temporal UI: a real session on a dev server started with its
 // UI, looked at through headless Debian chromium. Payloads are encrypted by the app's codec, as in
 // production, so the UI shows what operators see without codec access.
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
+import { CHROMIUM_PATH } from '../helpers/ui.ts';
+
 /** The UI's base64 rendering of the codec's `binary/encrypted` payload encoding. */
 const ENCRYPTED_ENCODING_BASE64 = Buffer.from('binary/encrypted').toString('base64');
 
@@ -39,28 +37,6 @@ afterAll(async () => {
   await npp?.close();
   await server?.stop();
 });
-
-/** Like withWorker, but on this file's own server (the global one has no UI). */
-async function withUiServerWorker<T>(fn: (client: Client, taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `ui-${randomUUID()}`;
-  const workerConnection = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: server.namespace, dataConverter: testDataConverter() });
-  try {
-    const worker = await Worker.create({
-      connection: workerConnection,
-      namespace: server.namespace,
-      taskQueue,
-      workflowBundle: { codePath: inject('workflowBundlePath') },
-      activities: npp.activities,
-      dataConverter: testDataConverter(),
-    });
-    return await worker.runUntil(fn(client, taskQueue));
-  } finally {
-    await connection.close();
-    await workerConnection.close();
-  }
-}
 
 const workflowListUrl = (query: string) =>
   `${server.uiUrl}/namespaces/${server.namespace}/workflows?query=${encodeURIComponent(query)}`;
@@ -88,7 +64,7 @@ describe('Temporal UI', () => {
   it('lists the session by NppBindId with its status, and its pages never show a participant number', async () => {
     const page = await browser.newPage();
     try {
-      await withUiServerWorker(async (client, taskQueue) => {
+      await withUiServerWorker(server, npp, async (client, taskQueue) => {
         const [src, dst] = [phone(), phone()];
         const handle = await startSession(client, taskQueue, { mode: 'AXB', src, dst });
         await expect.poll(() => handle.query(sessionStateQuery).then((state) => state.bindId)).toBeTruthy();

@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCodecKeys } from '../../src/codec/keys.ts';
+import { maskPhone } from '../../src/phone.ts';
+import { createDataConverter } from '../../src/temporal/dataConverter.ts';
+import { freePort, startDevServer, type TemporalServer } from '../../src/temporal/devServer.ts';
+import { type StartedWebhookServer, startWebhookServer } from '../../src/webhooks/server.ts';
+import { sessionStateQuery } from '../../src/workflows/definitions.ts';
+import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
+import { TEST_CODEC_KEYS } from '../helpers/temporal.ts';
+import { CHROMIUM_PATH, withUiServerWorker } from '../helpers/ui.ts';
+
+// What `npm start` sets up: the dev server's UI decodes payloads through the webhook's codec server,
+// with the token in the endpoint's path (the UI sends no credentials of its own).
+
+const CODEC_TOKEN = 'ui-codec-test-token-0123456789';
+let server: TemporalServer;
+let webhook: StartedWebhookServer;
+let webhookClient: Client;
+let npp: NppStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install the Debian package (apt-get install -y chromium)`);
+  }
+  const [webhookPort, uiPort] = [await freePort(), await freePort()];
+  // The webhook only serves the codec here; its Temporal client is never used.
+  webhookClient = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+  webhook = await startWebhookServer({
+    client: webhookClient,
+    secrets: { current: 'ui-codec-test-webhook-secret' },
+    port: webhookPort,
+    host: '127.0.0.1',
+    codecServer: {
+      token: CODEC_TOKEN,
+      corsOrigin: `http://127.0.0.1:${uiPort}`,
+      codec: createDataConverter(parseCodecKeys(TEST_CODEC_KEYS)).codec,
+    },
+  });
+  [server, npp, browser] = await Promise.all([
+    startDevServer({ ui: true, uiPort, uiCodecEndpoint: `${webhook.url}/codec/${CODEC_TOKEN}` }),
+    startNppStack(),
+    chromium.launch({ executablePath: CHROMIUM_PATH, headless: true }),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await npp?.close();
+  await server?.stop();
+  await webhook?.close();
+  await webhookClient?.connection.close();
+});
+
+describe('Temporal UI with the codec server', () => {
+  it('shows the decoded memo: masked numbers, readable to whoever may use the codec', async () => {
+    const page = await browser.newPage();
+    try {
+      await withUiServerWorker(server, npp, async (client, taskQueue) => {
+        const [src, dst] = [phone(), phone()];
+        const handle = await startSession(client, taskQueue, { mode: 'AXB', src, dst });
+        await expect.poll(() => handle.query(sessionStateQuery).then((state) => state.bindId)).toBeTruthy();
+        const { runId } = await handle.describe();
+        await page.goto(`${server.uiUrl}/namespaces/${server.namespace}/workflows/${handle.workflowId}/${runId}/memo`);
+        await expect.poll(async () => page.content(), { timeout: 20_000, interval: 500 }).toContain(maskPhone(dst));
+        expect(await page.content()).toContain(maskPhone(src));
+      });
+    } finally {
+      await page.close();
+    }
+  });
+});
