@@ -115,6 +115,27 @@ describe('codec server', () => {
     expect(encodeAnswer.status).toBe(401);
   });
 
+  it('takes the token as the path segment before /decode (for the UI), and refuses a wrong one', async () => {
+    const body = { payloads: [jsonPayload('x')] };
+    const post = (path: string) =>
+      fetch(`${webhook.base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: UI_ORIGIN },
+        body: JSON.stringify(body),
+      });
+    const sealed = await post(`/codec/${TOKEN}/encode`);
+    expect(sealed.status).toBe(200);
+    const decoded = await fetch(`${webhook.base}/codec/${TOKEN}/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(await sealed.json()),
+    });
+    expect(await decoded.json()).toEqual(body);
+    for (const path of [`/codec/${TOKEN}x/decode`, '/codec/not-the-token-at-all/encode']) {
+      expect((await post(path)).status).toBe(401);
+    }
+  });
+
   it('answers the CORS preflight of the configured UI origin only, without a token', async () => {
     const preflight = (origin: string) =>
       fetch(`${webhook.base}/codec/decode`, {
