@@ -1,6 +1,6 @@
 import { parse as parseForm } from 'node:querystring';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { type CodecServerOptions, codecServerPlugin } from '../codec/codecServer.ts';
 import { kindLabel, registerCallbackRoutes } from './callbackRoutes.ts';
@@ -44,7 +44,7 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
   const app = Fastify({
     loggerInstance: createWebhookLogger(options.logger),
     // Fastify's request log lines carry the URL with its token; callback routes log their own.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     ...serverLimitOptions(limits),
   }) as unknown as FastifyInstance;
