@@ -1,0 +1,52 @@
+import type { ComparisonResult, MeasureOptions } from './harness.ts';
+import { type SimulatorProcess, startSimulatorProcess } from './simulator.ts';
+import { startTemporalStack, type TemporalStack } from './temporalStack.ts';
+
+/** One benchmark: a few comparisons of alternatives, measured in the same run. */
+export interface Benchmark {
+  /** What `npm run bench -- <name>` selects. */
+  name: string;
+  description: string;
+  run(context: BenchContext): Promise<ComparisonResult[]>;
+}
+
+const FULL: MeasureOptions = { rounds: 7, timeMs: 250, minIterations: 5, warmupMs: 100 };
+/** Enough to show every table works, too little to mean anything. */
+const QUICK: MeasureOptions = { rounds: 1, timeMs: 1, minIterations: 1, warmupMs: 0 };
+
+/** The shared, lazily started processes of a run, and how long to measure. */
+export class BenchContext {
+  readonly quick: boolean;
+  #simulator: Promise<SimulatorProcess> | undefined;
+  #temporal: Promise<TemporalStack> | undefined;
+
+  constructor(quick: boolean) {
+    this.quick = quick;
+  }
+
+  /** Measure options of a benchmark: its own settings over the defaults, or the quick ones. */
+  measure(settings: Partial<MeasureOptions> = {}): MeasureOptions {
+    return this.quick ? QUICK : { ...FULL, ...settings };
+  }
+
+  /** Loop sizes (sessions, callbacks) that shrink in quick mode. */
+  size(full: number, quick: number): number {
+    return this.quick ? quick : full;
+  }
+
+  simulator(): Promise<SimulatorProcess> {
+    this.#simulator ??= startSimulatorProcess();
+    return this.#simulator;
+  }
+
+  /** Temporal with the app's worker, whose activities call the simulator. */
+  temporal(): Promise<TemporalStack> {
+    this.#temporal ??= this.simulator().then(startTemporalStack);
+    return this.#temporal;
+  }
+
+  async close(): Promise<void> {
+    if (this.#temporal) await (await this.#temporal).close();
+    if (this.#simulator) await (await this.#simulator).close();
+  }
+}

@@ -1,0 +1,43 @@
+import type { ComparisonResult } from './harness.ts';
+
+// Plain-text tables, one per comparison. The heading line `### <benchmark>: <title>` and the `ratio`
+// column are what test/bench.test.ts looks for.
+
+const number = (value: number): string =>
+  value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toPrecision(3);
+const millis = (value: number): string => (value >= 10 ? value.toFixed(1) : value.toFixed(3));
+
+export function formatTable(benchmark: string, result: ComparisonResult): string {
+  const header = [
+    'variant',
+    'ops/s',
+    'ratio',
+    'p50 ms',
+    'p99 ms',
+    `ops/s range, ${result.rounds} round${result.rounds === 1 ? '' : 's'}`,
+  ];
+  const rows = result.rows.map((row, index) => [
+    row.variant,
+    number(row.opsPerSecond),
+    `${row.ratio.toFixed(2)}x${index === 0 ? ' (baseline)' : ''}`,
+    millis(row.p50Ms),
+    millis(row.p99Ms),
+    `${number(row.minOpsPerSecond)} – ${number(row.maxOpsPerSecond)}`,
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  // Names left-aligned, numbers right-aligned: a markdown table that also reads well in a terminal.
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (column === 0 ? `:${'-'.repeat(width + 1)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
+  return [
+    `### ${benchmark}: ${result.title}`,
+    '',
+    line(header),
+    rule,
+    ...rows.map(line),
+    ...(result.note ? ['', result.note] : []),
+    '',
+  ].join('\n');
+}
