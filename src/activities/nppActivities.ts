@@ -1,9 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NppClient, NppRequest, NppResponse } from '../npp/client.ts';
-import { NppError } from '../npp/errors.ts';
+import { BUSINESS_ERROR_CODES, NppError } from '../npp/errors.ts';
 import type { NppAction } from '../npp/models.ts';
 import { type CallbackUrlConfig, sessionCallbackUrls } from '../webhooks/callbackUrls.ts';
+import { CALL_MADE_BY_EARLIER_ATTEMPT } from '../workflows/callBackDefinitions.ts';
 
 /** What an NPP activity failure carries besides its type (the error code) and message. */
 export interface NppFailureDetails {
@@ -29,6 +30,21 @@ export function toApplicationFailure(error: unknown): unknown {
     message: `${error.action}: ${error.code}: ${error.message}`,
     nonRetryable: !error.retryable,
     details: [details],
+  });
+}
+
+/**
+ * A retry of CreateCallBack refused because its BizId is taken: only an earlier attempt of this very
+ * activity can have taken it, so that attempt made the call and its answer was lost on the way back.
+ */
+function madeByEarlierAttempt(error: unknown): unknown {
+  const bizIdTaken = error instanceof ApplicationFailure && error.type === BUSINESS_ERROR_CODES.BizIdAlreadyUsed.code;
+  if (!bizIdTaken || Context.current().info.attempt === 1) return error;
+  return ApplicationFailure.create({
+    type: CALL_MADE_BY_EARLIER_ATTEMPT,
+    message: 'CreateCallBack: an earlier attempt made the call (its BizId is taken) but its answer was lost',
+    nonRetryable: true,
+    details: error.details ?? undefined,
   });
 }
 
@@ -68,7 +84,17 @@ export function createNppActivities({ client, callbacks }: NppActivityDependenci
         ...request.PreCallerHandle,
         KeyPressUrl: request.PreCallerHandle.KeyPressUrl || KeyPressUrl || '',
       };
-      return call('CreateCallBack', { StatusUrl, HangupUrl, RecordUrl, ...request, ...(PreCallerHandle ? { PreCallerHandle } : {}) });
+      try {
+        return await call('CreateCallBack', {
+          StatusUrl,
+          HangupUrl,
+          RecordUrl,
+          ...request,
+          ...(PreCallerHandle ? { PreCallerHandle } : {}),
+        });
+      } catch (error) {
+        throw madeByEarlierAttempt(error);
+      }
     },
     async deleteCallBack(request: NppRequest<'DeleteCallBack'>) {
       return call('DeleteCallBack', request);

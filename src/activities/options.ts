@@ -25,6 +25,8 @@ export const NPP_ACTIVITY_OPTIONS = {
     startToCloseTimeout: NPP_CALL_TIMEOUT,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
   },
+  // Not idempotent either, but every request carries a BizId, so a retry cannot ring the caller twice
+  // (see the callBackCall workflow).
   CreateCallBack: standard,
   // Cancelling a ringing call is time-critical: short backoff, few attempts.
   DeleteCallBack: {

@@ -106,6 +106,18 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
     })),
   );
 
+  // Every callback call the platform made, e.g. to check that a caller was rung once.
+  app.get('/_sim/callbacks', async () =>
+    [...ctx.state.callbacks.values()].map((c) => ({
+      CallId: c.callId,
+      Src: c.src,
+      Dst: c.dst,
+      BizId: c.bizId ?? null,
+      OrderId: c.orderId ?? null,
+      Stage: c.stage,
+    })),
+  );
+
   app.get('/_sim/cdrs', async () => ({ session: ctx.state.sessionCdrs, callback: ctx.state.callbackCdrs }));
 
   app.get<{ Querystring: { wait?: string } }>('/_sim/deliveries', async (request) => {

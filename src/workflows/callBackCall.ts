@@ -20,9 +20,10 @@ import { ARCHIVE_ACTIVITY_OPTIONS } from '../activities/archiveOptions.ts';
 import type { NppActivities } from '../activities/nppActivities.ts';
 import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
 import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
-import type { CallBackCdr } from '../npp/models.ts';
+import type { CallBackCdr, CreateCallBackResponse } from '../npp/models.ts';
 import { maskPhone } from '../phone.ts';
 import {
+  CALL_MADE_BY_EARLIER_ATTEMPT,
   type CallBackHangupEvent,
   type CallBackInput,
   type CallBackState,
@@ -51,6 +52,8 @@ const PLATFORM_STATUS_ENDED = '5';
 const MAX_CDR_POLLS = 10;
 /** Slack around the call's lifetime when asking DescribeCallBackCdr for its record (clock skew). */
 const CDR_WINDOW_SLACK_SECONDS = 600;
+/** Runs from this change on send a BizId of their own and recover a call whose CreateCallBack answer was lost. */
+const NO_DOUBLE_RING_PATCH = 'callback-biz-id';
 
 /** What an activity failure said, as code and message. */
 function failureOf(error: unknown): { code: string; message: string } {
@@ -67,6 +70,20 @@ function failureOf(error: unknown): { code: string; message: string } {
  * by then the run asks the platform itself (DescribeCallBackStatus, then DescribeCallBackCdr): a lost
  * webhook never leaves it open. The `cancel` update tears the call down with DeleteCallBack under the
  * chosen CancelFlag and answers whether the platform did; cancelling the run tears it down too.
+ *
+ * Double rings. CreateCallBack is not idempotent: an attempt can time out after the platform made the
+ * call. Every request carries a BizId (the app's, else this run's id without dashes) and the platform
+ * refuses a BizId twice, so a retry cannot ring the caller again; the activity reports that refusal on
+ * a retry as CallMadeByEarlierAttempt. The run then learns the CallId from the first event the
+ * platform pushes to this run's own callback URLs (a hangup naming another BizId is not taken), or,
+ * when none came within the call's longest life, from its CDR found by BizId with DescribeCallBackCdr.
+ * Remaining risks: until that event the CallId is unknown, so a `cancel` or a cancellation of the run
+ * waits for it (with a StatusFlag asking for no early states, that can be the hangup); when neither an
+ * event nor the CDR ever shows, the run fails as CreateCallBackFailed (CallIdNotRecovered), the call
+ * being over by then. An app-given BizId must be unique: the first attempt refused for it fails the
+ * run, but a retry refused for it after a first attempt that never reached the platform is taken for
+ * a lost answer, and a CDR of the app's other call with that BizId and caller could be adopted. Runs
+ * started before this (no patch marker) send no BizId of their own and may still ring twice.
  */
 export async function callBackCall(rawInput: CallBackInput): Promise<CallBackState> {
   const input = resolveCallBackInput(rawInput);
@@ -83,7 +100,7 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
   };
   const seen = new Set<string>();
   /** Events that arrived before CreateCallBack answered with the CallId. */
-  const early: { callId: string; apply: () => void }[] = [];
+  const early: { callId: string; bizId?: string; apply: () => void }[] = [];
   let createSettled = false;
   const bizAppId = input.bizAppId ? { BizAppId: input.bizAppId } : {};
 
@@ -107,10 +124,10 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
   }
 
   /** Applies an event once, and only if it is about this run's call (buffered until the CallId is known). */
-  function onEvent(event: { eventId: string; callId: string }, apply: () => void): void {
+  function onEvent(event: { eventId: string; callId: string; bizId?: string }, apply: () => void): void {
     if (seen.has(event.eventId)) return;
     if (state.callId === undefined && !createSettled) {
-      early.push({ callId: event.callId, apply: () => onEvent(event, apply) });
+      early.push({ callId: event.callId, bizId: event.bizId, apply: () => onEvent(event, apply) });
       return;
     }
     if (event.callId !== state.callId) {
@@ -229,8 +246,13 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
   }
 
   async function create(input: ResolvedCallBackInput): Promise<void> {
+    const noDoubleRing = patched(NO_DOUBLE_RING_PATCH);
+    // The run id is unique to this run and leads an operator from the platform's records to the run.
+    const bizId = input.bizId ?? (noDoubleRing ? workflowInfo().runId.replaceAll('-', '') : undefined);
+    if (bizId) state.bizId = bizId;
     let srcDisplayNum = input.srcDisplayNum;
     let dstDisplayNum = input.dstDisplayNum;
+    let recoveredCdr: CallBackCdr | undefined;
     try {
       if (input.chooseDisplayNumbers && (!srcDisplayNum || !dstDisplayNum)) {
         const { CodeList } = await describeCallerDisplayList(bizAppId);
@@ -240,37 +262,46 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
         dstDisplayNum ??= numbers[1] ?? numbers[0];
       }
       const handle = input.preCallerHandle;
-      const response = await createCallBack.executeWithOptions(
-        { ...NPP_ACTIVITY_OPTIONS.CreateCallBack, summary: `call back ${state.src} → ${state.dst}` },
-        [
-          {
-            Src: input.src,
-            Dst: input.dst,
-            ...(srcDisplayNum ? { SrcDisplayNum: srcDisplayNum } : {}),
-            ...(dstDisplayNum ? { DstDisplayNum: dstDisplayNum } : {}),
-            Record: input.record ? '1' : '0',
-            MaxAllowTime: String(input.maxAllowTime),
-            StatusFlag: String(input.statusFlag),
-            ...(input.bizId ? { BizId: input.bizId } : {}),
-            ...(input.orderId ? { OrderId: input.orderId } : {}),
-            ...(input.lastCallId ? { LastCallId: input.lastCallId } : {}),
-            ...(handle
-              ? {
-                  PreCallerHandle: {
-                    ReadPrompt: handle.readPrompt,
-                    InterruptPrompt: handle.interruptPrompt,
-                    KeyList: handle.keyList.map(({ key, operate }) => ({ Key: key, Operate: String(operate) })),
-                    RepeatTimes: String(handle.repeatTimes ?? 2),
-                    // The activity fills in this worker's keypress URL.
-                    KeyPressUrl: '',
-                    PromptGender: String(handle.promptGender ?? 1),
-                  },
-                }
-              : {}),
-            ...bizAppId,
-          },
-        ],
-      );
+      let response: CreateCallBackResponse;
+      try {
+        response = await createCallBack.executeWithOptions(
+          { ...NPP_ACTIVITY_OPTIONS.CreateCallBack, summary: `call back ${state.src} → ${state.dst}` },
+          [
+            {
+              Src: input.src,
+              Dst: input.dst,
+              ...(srcDisplayNum ? { SrcDisplayNum: srcDisplayNum } : {}),
+              ...(dstDisplayNum ? { DstDisplayNum: dstDisplayNum } : {}),
+              Record: input.record ? '1' : '0',
+              MaxAllowTime: String(input.maxAllowTime),
+              StatusFlag: String(input.statusFlag),
+              ...(bizId ? { BizId: bizId } : {}),
+              ...(input.orderId ? { OrderId: input.orderId } : {}),
+              ...(input.lastCallId ? { LastCallId: input.lastCallId } : {}),
+              ...(handle
+                ? {
+                    PreCallerHandle: {
+                      ReadPrompt: handle.readPrompt,
+                      InterruptPrompt: handle.interruptPrompt,
+                      KeyList: handle.keyList.map(({ key, operate }) => ({ Key: key, Operate: String(operate) })),
+                      RepeatTimes: String(handle.repeatTimes ?? 2),
+                      // The activity fills in this worker's keypress URL.
+                      KeyPressUrl: '',
+                      PromptGender: String(handle.promptGender ?? 1),
+                    },
+                  }
+                : {}),
+              ...bizAppId,
+            },
+          ],
+        );
+      } catch (error) {
+        if (!noDoubleRing || !bizId || failureOf(error).code !== CALL_MADE_BY_EARLIER_ATTEMPT) throw error;
+        log.warn('an earlier CreateCallBack attempt made the call unseen; recovering its CallId');
+        const recovered = await recoverLostCall(bizId);
+        recoveredCdr = recovered.cdr;
+        response = { CallId: recovered.callId };
+      }
       if (!response.CallId) throw ApplicationFailure.nonRetryable('CreateCallBack answered no CallId', 'NoCallId');
       state.callId = response.CallId;
       state.srcDisplayNum = response.SrcDisplayNum ?? srcDisplayNum;
@@ -289,9 +320,40 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
       createSettled = true;
       for (const event of early.splice(0)) event.apply();
     }
+    if (recoveredCdr) {
+      const event = hangupFromCdr(recoveredCdr);
+      onEvent(event, () => applyHangup(event, 'poll'));
+    }
     upsertSearchAttributes([{ key: NppCallId, value: [state.callId] }]);
     upsertMemo({ srcDisplayNum: state.srcDisplayNum, dstDisplayNum: state.dstDisplayNum });
     showDetails();
+  }
+
+  /**
+   * The call an unseen CreateCallBack made: named by the first event pushed to this run's callback
+   * URLs, or, once the call's longest life is over without one, by its CDR carrying the BizId.
+   */
+  async function recoverLostCall(bizId: string): Promise<{ callId: string; cdr?: CallBackCdr }> {
+    // A hangup naming another BizId is of another call (e.g. of an earlier run with this workflow id).
+    const ours = () => early.find((event) => event.bizId === undefined || event.bizId === bizId);
+    const fromEvent = () => {
+      state.callIdRecoveredFrom = 'event';
+      return { callId: ours()?.callId as string };
+    };
+    const deadline = createdAtMs + input.hangupTimeoutSeconds * 1000;
+    if (await condition(() => ours() !== undefined, Math.max(1, deadline - Date.now()))) return fromEvent();
+    for (let polls = 0; polls < MAX_CDR_POLLS; polls++) {
+      const cdr = (await callerCdrsSinceCreation()).find((record) => record.BizId === bizId);
+      if (cdr) {
+        state.callIdRecoveredFrom = 'cdr';
+        return { callId: cdr.CallId, cdr };
+      }
+      if (await condition(() => ours() !== undefined, input.pollIntervalSeconds * 1000)) return fromEvent();
+    }
+    throw ApplicationFailure.nonRetryable(
+      'no event and no CDR named the call an earlier attempt made',
+      'CallIdNotRecovered',
+    );
   }
 
   /** Until the CDR is known: from the webhook, or, past the call's longest possible life, by polling. */
@@ -332,15 +394,20 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
   }
 
   async function polledCdr(callId: string): Promise<CallBackCdr | undefined> {
+    return (await callerCdrsSinceCreation(callId)).find((cdr) => cdr.CallId === callId);
+  }
+
+  /** The caller's CDRs from around this run's start until now (of one call when its CallId is given). */
+  async function callerCdrsSinceCreation(callId?: string): Promise<CallBackCdr[]> {
     const from = Math.floor(createdAtMs / 1000) - CDR_WINDOW_SLACK_SECONDS;
     const to = Math.floor(Date.now() / 1000) + CDR_WINDOW_SLACK_SECONDS;
     const { Cdr } = await describeCallBackCdr({
-      CallId: callId,
+      ...(callId ? { CallId: callId } : {}),
       Src: input.src,
       StartTimeStamp: String(from),
       EndTimeStamp: String(to),
       ...bizAppId,
     });
-    return (Cdr ?? []).find((cdr) => cdr.CallId === callId);
+    return Cdr ?? [];
   }
 }

@@ -82,7 +82,11 @@ export interface CallBackInput {
   /** Which call states the platform pushes (sum of StatusFlag bits). Default: all (16191). */
   statusFlag?: number;
   preCallerHandle?: CallBackPreCallerHandle;
-  /** Business key sent as BizId (letters and digits, at most 64). */
+  /**
+   * Business key sent as BizId (letters and digits, at most 64; unique within the application).
+   * When omitted the run sends its own. Either way a retried CreateCallBack is refused for its BizId
+   * instead of ringing the caller twice, and the run recovers the call the lost answer named.
+   */
   bizId?: string;
   /** Order id sent as OrderId (at most 64 bytes; only in billing records). */
   orderId?: string;
@@ -157,6 +161,13 @@ export interface CallBackState {
   failure?: { code: string; message: string };
   /** The CancelFlag of the cancel that tore the call down. */
   cancelledWith?: number;
+  /** BizId sent with CreateCallBack: the app's, or this run's own. */
+  bizId?: string;
+  /**
+   * CreateCallBack's answer was lost after the platform made the call; its CallId was then learnt
+   * from the first event the platform pushed for it, or from its CDR found by BizId.
+   */
+  callIdRecoveredFrom?: 'event' | 'cdr';
   /** Ended without a CDR: the platform said the call ended but never produced its record. */
   cdrMissing?: boolean;
   /** ISO-8601 times. */
@@ -181,6 +192,12 @@ export interface CancelCallBackResult {
   reason?: string;
   status: CallBackStatus;
 }
+
+/**
+ * Failure type of a CreateCallBack retry refused for its BizId: an earlier attempt made the call and
+ * its answer was lost. A first attempt refused so keeps the platform's code (the BizId was taken).
+ */
+export const CALL_MADE_BY_EARLIER_ATTEMPT = 'CallMadeByEarlierAttempt';
 
 export const callBackStateQuery = defineQuery<CallBackState>('state');
 /** DeleteCallBack with the given CancelFlag; answers whether the call was actually torn down. */

@@ -91,3 +91,27 @@ export async function deliveries(sim: Simulator, callId: string): Promise<{ kind
   }[];
   return log.filter((entry) => entry.callId === callId);
 }
+
+export interface SimCallBack {
+  CallId: string;
+  Src: string;
+  Dst: string;
+  BizId: string | null;
+  OrderId: string | null;
+  Stage: string;
+}
+
+/** Every callback call the simulated platform made. */
+export async function simCallBacks(sim: Simulator): Promise<SimCallBack[]> {
+  return (await (await fetch(`${sim.url}/_sim/callbacks`)).json()) as SimCallBack[];
+}
+
+/** The platform makes the next `action` but answers after `latencyMs`: past the activity's 10 s timeout by default. */
+export async function lateAnswer(sim: Simulator, action: string, latencyMs = 11_000) {
+  const response = await fetch(`${sim.url}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ action, kind: 'late-answer', latencyMs, count: 1 }),
+  });
+  expect(response.status).toBe(200);
+}
