@@ -77,13 +77,18 @@ function failureOf(error: unknown): { code: string; message: string } {
  * a retry as CallMadeByEarlierAttempt. The run then learns the CallId from the first event the
  * platform pushes to this run's own callback URLs (a hangup naming another BizId is not taken), or,
  * when none came within the call's longest life, from its CDR found by BizId with DescribeCallBackCdr.
- * Remaining risks: until that event the CallId is unknown, so a `cancel` or a cancellation of the run
- * waits for it (with a StatusFlag asking for no early states, that can be the hangup); when neither an
- * event nor the CDR ever shows, the run fails as CreateCallBackFailed (CallIdNotRecovered), the call
- * being over by then. An app-given BizId must be unique: the first attempt refused for it fails the
- * run, but a retry refused for it after a first attempt that never reached the platform is taken for
- * a lost answer, and a CDR of the app's other call with that BizId and caller could be adopted. Runs
- * started before this (no patch marker) send no BizId of their own and may still ring twice.
+ * Remaining risks:
+ * - until that event the CallId is unknown, so a `cancel` or a cancellation of the run waits for it;
+ *   with a StatusFlag asking for no early states, or with the console's default callback URLs (the
+ *   webhook finds runs by CallId), nothing names the call before its CDR, after its longest life;
+ * - an event of another call pushed to this workflow id's URLs (a former run with the same callKey)
+ *   can be taken for this run's call when it carries no BizId;
+ * - when neither an event nor the CDR ever names the call, the run fails as CreateCallBackFailed
+ *   (CallIdNotRecovered), the call being over by then;
+ * - an app-given BizId must be unique: a first attempt refused for it fails the run, but a retry
+ *   refused for it after an attempt that never reached the platform is taken for a lost answer, and
+ *   the CDR of the app's other call with that BizId and caller can then be adopted;
+ * - runs started before this (no patch marker) send no BizId of their own and may still ring twice.
  */
 export async function callBackCall(rawInput: CallBackInput): Promise<CallBackState> {
   const input = resolveCallBackInput(rawInput);

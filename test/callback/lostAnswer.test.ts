@@ -1,4 +1,5 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { StatusFlagBits as Bit } from '../../src/npp/models.ts';
@@ -120,5 +121,25 @@ describe('callBackCall when the CreateCallBack answer is lost', () => {
     const kinds = await deliveries(stack.sim, made?.CallId as string);
     expect(kinds.length).toBeGreaterThan(0);
     expect(kinds.every((d) => d.status === 'dropped')).toBe(true);
+  }, 60_000);
+
+  it('cancelling the run while the CallId is unknown tears the call down once its first event names it', async () => {
+    const src = phone();
+    await lateAnswer(stack.sim, 'CreateCallBack');
+    const { failure, made, state } = await run(async ({ client, taskQueue }) => {
+      const handle = await startCallBack(client, taskQueue, { src });
+      const [made] = await callsOf(src);
+      await expect
+        .poll(() => createCallBackOutcome(handle).then((o) => o.failureType), { timeout: 30_000 })
+        .toBe(CALL_MADE_BY_EARLIER_ATTEMPT);
+      await handle.cancel();
+      await progress(stack.sim, made?.CallId as string, { until: 'caller-ringing' });
+      const failure = await handle.result().catch((error: unknown) => error);
+      return { failure, made, state: await handle.query(callBackStateQuery) };
+    });
+    expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(state).toMatchObject({ status: 'cancelled', callId: made?.CallId, cancelledWith: 0 });
+    const [call] = (await simCallBacks(stack.sim)).filter((c) => c.Src === src);
+    expect(call?.Stage).toBe('ended');
   }, 60_000);
 });
