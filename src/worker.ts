@@ -47,6 +47,8 @@ export function createNppWorker(options: NppWorkerOptions): Promise<Worker> {
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // Activities wait on NPP's HTTP answers, not on CPU: many may run at once.
     maxConcurrentActivityTaskExecutions: 200,
+    // On SIGTERM, NPP calls in flight (at most 10 s each) finish before their activities are cancelled.
+    shutdownGraceTime: '15s',
   });
 }
 

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { NppClient, NppRequest, NppResponse } from '../npp/client.ts';
 import { BUSINESS_ERROR_CODES, NppError } from '../npp/errors.ts';
 import type { NppAction } from '../npp/models.ts';
@@ -48,6 +48,10 @@ function madeByEarlierAttempt(error: unknown): unknown {
   });
 }
 
+function cancellationReason(signal: AbortSignal): unknown {
+  return signal.reason instanceof CancelledFailure ? signal.reason : new CancelledFailure('activity cancelled');
+}
+
 export interface NppActivityDependencies {
   client: NppClient;
   /** Where the platform should push this worker's callbacks; without it the console defaults apply. */
@@ -57,9 +61,13 @@ export interface NppActivityDependencies {
 /** The one activity per NPP action, each a thin call through the injected client. */
 export function createNppActivities({ client, callbacks }: NppActivityDependencies) {
   async function call<A extends NppAction>(action: A, request: NppRequest<A>): Promise<NppResponse<A>> {
+    const { cancellationSignal } = Context.current();
     try {
-      return await client.call(action, request, { signal: Context.current().cancellationSignal });
+      return await client.call(action, request, { signal: cancellationSignal });
     } catch (error) {
+      // Cancelled (by the workflow, or by a worker shutting down): report it as cancellation, which
+      // Temporal retries on shutdown, not as the client's non-retryable "aborted".
+      if (cancellationSignal.aborted) throw cancellationReason(cancellationSignal);
       throw toApplicationFailure(error);
     }
   }

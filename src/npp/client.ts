@@ -117,8 +117,9 @@ export class NppClient {
     this.#pool = new Pool(this.#url.origin, {
       connections: options.connections ?? 16,
       connectTimeout: options.connectTimeout ?? 5_000,
-      headersTimeout: options.headersTimeout ?? 15_000,
-      bodyTimeout: options.bodyTimeout ?? 15_000,
+      // Below the activities' 10 s start-to-close, so the client reports a timeout (retryable) first.
+      headersTimeout: options.headersTimeout ?? 8_000,
+      bodyTimeout: options.bodyTimeout ?? 8_000,
     });
   }
 

@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { createAesGcmCodec } from '../codec/aesGcmCodec.ts';
@@ -7,7 +8,10 @@ import { type CodecKeyring, type LoadCodecKeysOptions, loadCodecKeys } from '../
 // webhook, CLI): payloads and failure messages are encrypted before they reach Temporal.
 
 /** Pass to bundleWorkflowCode({ failureConverterPath }) when bundling ahead of time. */
-export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failureConverter.ts', import.meta.url));
+export const FAILURE_CONVERTER_PATH = fileURLToPath(
+  // .ts when run from the sources, .js from the compiled package.
+  new URL(`./failureConverter${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 export interface AppDataConverter {
   dataConverter: DataConverter;
