@@ -1,6 +1,7 @@
 // `npp-temporal callback start|show|cancel`
 import { parseArgs } from 'node:util';
 import type { ConnectedApp } from '../client/connect.ts';
+import { maskPhonesInText } from '../phone.ts';
 import type { CallBackInput, CallBackState, CancelFlag } from '../workflows/callBackDefinitions.ts';
 import { fields, type Output, printResult } from './output.ts';
 import { withApp } from './sessionCommands.ts';
@@ -69,7 +70,7 @@ export function describeCallBack(state: CallBackState): string {
     ['end', state.cdr && `${state.cdr.endStatusText} after ${state.cdr.duration}s (${state.cdr.source})`],
     ['recording', state.recordUrl],
     ['archived', state.archive && `${state.archive.location} sha256 ${state.archive.sha256}`],
-    ['failure', state.failure && `${state.failure.code}: ${state.failure.message}`],
+    ['failure', state.failure && `${state.failure.code}: ${maskPhonesInText(state.failure.message)}`],
   ]);
 }
 

@@ -37,9 +37,13 @@ export async function runCli(
   const connect = () => connectApp(env);
   try {
     const [group, ...rest] = args;
-    if (!group || group === '--help' || group === 'help' || rest.includes('--help')) {
+    if (!group) {
+      io.stderr(USAGE);
+      return 2;
+    }
+    if (group === '--help' || group === 'help' || rest.includes('--help')) {
       io.stdout(USAGE);
-      return group ? 0 : 2;
+      return 0;
     }
     switch (group) {
       case 'session':

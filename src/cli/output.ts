@@ -1,5 +1,6 @@
 // How the CLI prints: --json gives the raw result; otherwise short aligned lines for humans.
 // Everything printed is already masked by the workflows (numbers as 0086136****6024).
+import { maskPhonesInText } from '../phone.ts';
 import type { SessionState } from '../workflows/definitions.ts';
 
 export interface Output {
@@ -26,7 +27,7 @@ export function describeSession(state: SessionState): string {
       state.status +
         (state.closedReason ? ` (${state.closedReason})` : state.failedReason ? ` (${state.failedReason})` : ''),
     ],
-    ['failure', state.failure && `${state.failure.code}: ${state.failure.message}`],
+    ['failure', state.failure && `${state.failure.code}: ${maskPhonesInText(state.failure.message)}`],
     ['A', state.src],
     ['B', state.dst],
     ['virtual number', state.virtualNum],

@@ -12,7 +12,7 @@ import {
   callBackWorkflowId,
   cancelCallBackUpdate,
 } from '../workflows/callBackDefinitions.ts';
-import type { AppClientOptions } from './sessions.ts';
+import { type AppClientOptions, startOnce } from './sessions.ts';
 
 export interface CallBackHandle {
   callKey: string;
@@ -29,17 +29,20 @@ export class CallBackClient {
     this.#taskQueue = options.taskQueue ?? 'npp';
   }
 
-  /** Starts the call, or returns the one running under the same key (a retried start rings nobody twice). */
+  /** Starts the call, or returns the run that already has this key, running or finished: a retried start rings nobody twice. */
   async startCallBackCall(input: CallBackInput): Promise<CallBackHandle> {
     const workflowId = callBackWorkflowId(input.callKey);
-    const handle = await this.#client.workflow.start<typeof callBackCall>(CALLBACK_WORKFLOW_TYPE, {
-      args: [input],
-      taskQueue: this.#taskQueue,
-      workflowId,
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      staticSummary: `Callback call ${maskPhone(input.src)} → ${maskPhone(input.dst)}`,
-    });
-    return { callKey: input.callKey, workflowId, runId: handle.firstExecutionRunId };
+    const runId = await startOnce(this.#client, workflowId, () =>
+      this.#client.workflow.start<typeof callBackCall>(CALLBACK_WORKFLOW_TYPE, {
+        args: [input],
+        taskQueue: this.#taskQueue,
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Callback call ${maskPhone(input.src)} → ${maskPhone(input.dst)}`,
+      }),
+    );
+    return { callKey: input.callKey, workflowId, runId };
   }
 
   getCallBackCall(callKey: string): Promise<CallBackState> {

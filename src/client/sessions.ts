@@ -1,5 +1,10 @@
 // The app's side of a masked-call session: start, inspect, extend and close it by its key.
-import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowExecutionInfo,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { maskPhone } from '../phone.ts';
 import {
   closeSessionUpdate,
@@ -49,20 +54,24 @@ export class SessionClient {
   }
 
   /**
-   * Starts the session, or returns the one running under the same key: an app that retries a
-   * timed-out start never binds a second number.
+   * Starts the session, or returns the run that already has this key, running or finished: an app
+   * that retries a timed-out start never binds a second number. Session keys are single-use within
+   * the namespace's retention.
    */
   async startSession(input: SessionInput): Promise<SessionHandle> {
     const workflowId = sessionWorkflowId(input.sessionKey);
-    const handle = await this.#client.workflow.start<typeof maskedCallSession>(SESSION_WORKFLOW_TYPE, {
-      args: [input],
-      taskQueue: this.#taskQueue,
-      workflowId,
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      // Shown in Temporal UI's list: masked, like everything a human reads.
-      staticSummary: `${input.mode} session to ${maskPhone(input.dst)}`,
-    });
-    return { sessionKey: input.sessionKey, workflowId, runId: handle.firstExecutionRunId };
+    const runId = await startOnce(this.#client, workflowId, () =>
+      this.#client.workflow.start<typeof maskedCallSession>(SESSION_WORKFLOW_TYPE, {
+        args: [input],
+        taskQueue: this.#taskQueue,
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // Shown in Temporal UI's list: masked, like everything a human reads.
+        staticSummary: `${input.mode} session to ${maskPhone(input.dst)}`,
+      }),
+    );
+    return { sessionKey: input.sessionKey, workflowId, runId };
   }
 
   /** The session's state, from the workflow itself (also after it closed). */
@@ -115,4 +124,21 @@ function toSummary(info: WorkflowExecutionInfo): SessionSummary {
     ...(info.closeTime ? { closeTime: info.closeTime } : {}),
     executionStatus: info.status.name,
   };
+}
+
+/**
+ * Runs `start`; when a closed run already holds the id (REJECT_DUPLICATE), answers that run's id
+ * instead. A running one is returned by the start itself (USE_EXISTING).
+ */
+export async function startOnce(
+  client: Client,
+  workflowId: string,
+  start: () => Promise<{ firstExecutionRunId: string }>,
+): Promise<string> {
+  try {
+    return (await start()).firstExecutionRunId;
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return (await client.workflow.getHandle(workflowId).describe()).runId;
+  }
 }

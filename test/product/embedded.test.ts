@@ -85,6 +85,10 @@ describe('npm start (embedded default)', () => {
     expect(demo.stdout).toMatch(
       /Temporal UI: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/npp-session-demo-\w+\/[\w-]+\/history/,
     );
+    // The session's key is spent: starting it again answers the finished run, binding nothing.
+    const [, demoKey, demoRunId] = /workflows\/npp-session-(demo-\w+)\/([\w-]+)\/history/.exec(demo.stdout) ?? [];
+    const again = await cli('session', 'start', '--key', demoKey as string, '--src', phone(), '--dst', phone(), '--json');
+    expect(JSON.parse(again.stdout).runId).toBe(demoRunId);
     // Both recordings were archived where NPP_ARCHIVE_DIR says, with the checksum the demo shows.
     const archived = [...demo.stdout.matchAll(/archived {2}(\S+) \((\d+) bytes, sha256 ([0-9a-f]{64})\)/g)];
     expect(archived).toHaveLength(2);
@@ -220,6 +224,7 @@ describe('npp-temporal CLI against the embedded default', () => {
 
   const badArguments: [string[], number, RegExp][] = [
     [[], 2, /Usage:/],
+    [['--help'], 0, /npp-temporal session start/],
     [['bogus'], 2, /unknown command: bogus/],
     [['session'], 2, /missing session command/],
     [['session', 'start', '--dst', '008613800000000'], 2, /--key is required/],
