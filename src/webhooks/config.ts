@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_INGRESS_LIMITS, type IngressLimits } from './ingress.ts';
+import { isIP } from 'node:net';
+import { DEFAULT_INGRESS_LIMITS, type IngressLimits, type TrustProxy } from './ingress.ts';
 
 // Webhook server settings, read from the environment in one place.
 
@@ -81,9 +82,11 @@ function checkLength(name: string, value: string): void {
   if (value.length < MIN_SECRET_LENGTH) throw new Error(`${name} must be at least ${MIN_SECRET_LENGTH} characters`);
 }
 
-/** Ingress limits and the optional codec server, from WEBHOOK_* and CODEC_* variables. */
+/** Ingress limits, proxy trust and the optional codec server, from WEBHOOK_* and CODEC_* variables. */
 export interface IngressConfig {
   limits: IngressLimits;
+  /** Set when WEBHOOK_TRUST_PROXY is: client addresses then come from X-Forwarded-For. */
+  trustProxy?: TrustProxy;
   /** Set when CODEC_SERVER_TOKEN is: the webhook then serves /codec/decode and /codec/encode. */
   codecServer?: { token: string; corsOrigin?: string };
 }
@@ -106,12 +109,42 @@ export function loadIngressConfig(env: Record<string, string | undefined>): Ingr
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     throw new Error('WEBHOOK_HEADERS_TIMEOUT_MS must not exceed WEBHOOK_REQUEST_TIMEOUT_MS');
   }
+  const trustProxy = parseTrustProxy(nonEmpty(env.WEBHOOK_TRUST_PROXY));
+  const config: IngressConfig = trustProxy === undefined ? { limits } : { limits, trustProxy };
   const token = nonEmpty(env.CODEC_SERVER_TOKEN);
-  if (token === undefined) return { limits };
+  if (token === undefined) return config;
   checkLength('CODEC_SERVER_TOKEN', token);
   const corsOrigin = nonEmpty(env.CODEC_CORS_ORIGIN);
   if (corsOrigin !== undefined && !/^https?:\/\/[^/\s]+$/.test(corsOrigin)) {
     throw new Error(`CODEC_CORS_ORIGIN must be an origin like http://localhost:8233: ${corsOrigin}`);
   }
-  return { limits, codecServer: corsOrigin === undefined ? { token } : { token, corsOrigin } };
+  return { ...config, codecServer: corsOrigin === undefined ? { token } : { token, corsOrigin } };
+}
+
+/** The address ranges proxy-addr (fastify's trustProxy) knows by name. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `true`, a hop count, or a comma-separated list of addresses, CIDR ranges and range names. */
+function parseTrustProxy(raw: string | undefined): TrustProxy | undefined {
+  if (raw === undefined || raw === 'false') return undefined;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) {
+    if (Number(raw) < 1) throw new Error('WEBHOOK_TRUST_PROXY hop count must be at least 1 (unset: no proxy)');
+    return Number(raw);
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (!NAMED_RANGES.has(entry) && !isAddressOrRange(entry)) {
+      throw new Error(`WEBHOOK_TRUST_PROXY must be true, a hop count or addresses / CIDR ranges: ${entry}`);
+    }
+  }
+  return entries;
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }

@@ -47,6 +47,7 @@ export async function startConfiguredWebhook(options: ConfiguredWebhookOptions):
     port: config.port,
     host: config.host,
     limits: ingress.limits,
+    ...(ingress.trustProxy === undefined ? {} : { trustProxy: ingress.trustProxy }),
     ...(ingress.codecServer ? { codecServer: { ...ingress.codecServer, codec } } : {}),
   });
   return {

@@ -26,6 +26,20 @@ export const DEFAULT_INGRESS_LIMITS: IngressLimits = {
   maxHeaderBytes: 16 * 1024,
 };
 
+/**
+ * Which peers may name the client in X-Forwarded-For, so that the rate limit counts clients and
+ * not the proxy in front: every peer (`true`), the nearest `n` hops, or these addresses / CIDR ranges
+ * (and proxy-addr's names `loopback`, `linklocal`, `uniquelocal`).
+ */
+export type TrustProxy = true | number | string[];
+
+/** The fastify `trustProxy` option for a setting. */
+export function trustProxyOption(setting: TrustProxy) {
+  // Fastify 5 trusts no hop for a bare number (the nearest peer is not checked), so the count is
+  // spelled out as proxy-addr's function of the hop index.
+  return typeof setting === 'number' ? (_address: string, hop: number) => hop < setting : setting;
+}
+
 /** Probes and scrapes come from the orchestrator and Prometheus, often; they are never limited. */
 const UNLIMITED_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 

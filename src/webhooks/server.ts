@@ -10,6 +10,8 @@ import {
   type IngressLimits,
   registerIngressProtection,
   serverLimitOptions,
+  type TrustProxy,
+  trustProxyOption,
 } from './ingress.ts';
 import { createWebhookLogger } from './logging.ts';
 import { createWebhookMetrics } from './metrics.ts';
@@ -33,6 +35,8 @@ export interface WebhookServerOptions {
   retryAfterSeconds?: number;
   /** Rate limit, timeouts and header size; defaults in DEFAULT_INGRESS_LIMITS. */
   limits?: Partial<IngressLimits>;
+  /** Proxies whose X-Forwarded-For names the client (rate limit per client, not per proxy). Off unless given. */
+  trustProxy?: TrustProxy;
   /** Serves Temporal UI's remote codec at /codec/decode and /codec/encode. Off unless given. */
   codecServer?: CodecServerOptions;
 }
@@ -47,6 +51,7 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     ...serverLimitOptions(limits),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: trustProxyOption(options.trustProxy) }),
   }) as unknown as FastifyInstance;
   registerIngressProtection(app, limits);
   const metrics = createWebhookMetrics();

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIngressConfig } from '../../src/webhooks/config.ts';
-import { DEFAULT_INGRESS_LIMITS } from '../../src/webhooks/ingress.ts';
+import { DEFAULT_INGRESS_LIMITS, type TrustProxy } from '../../src/webhooks/ingress.ts';
 import { SHARED_TOKEN, startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
 
 // Ingress hardening of the webhook server: per-IP rate limit, timeouts, header limit, security headers.
@@ -108,6 +108,66 @@ describe('webhook ingress hardening', () => {
       `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
     );
     expect(huge.answer).toMatch(/^HTTP\/1\.1 431/);
+  });
+});
+
+describe('rate limit behind a proxy (WEBHOOK_TRUST_PROXY)', () => {
+  /**
+   * On a fresh server: LIMIT requests from one forwarded client, then one more from it and one from
+   * another client, all through the same peer (this test, as the proxy). Answers their statuses.
+   */
+  async function forwardedStatuses(trustProxy: TrustProxy | undefined) {
+    const proxied = await startTestWebhook(client, {
+      limits: { rateLimitMax: LIMIT, rateLimitWindowMs: 60_000 },
+      ...(trustProxy === undefined ? {} : { trustProxy }),
+    });
+    const ask = async (forwardedFor: string) => {
+      const answer = await fetch(`${proxied.base}/nowhere`, { headers: { 'x-forwarded-for': forwardedFor } });
+      await answer.arrayBuffer();
+      return answer.status;
+    };
+    try {
+      for (let i = 0; i < LIMIT; i++) expect(await ask('198.51.100.1')).toBe(404);
+      return {
+        sameClient: await ask('198.51.100.1'),
+        // The proxy appends the address it saw; what the client wrote before it must not count.
+        sameClientSpoofing: await ask('203.0.113.9, 198.51.100.1'),
+        otherClient: await ask('198.51.100.2'),
+      };
+    } finally {
+      await proxied.close();
+    }
+  }
+
+  const trusting = (value: string) => loadIngressConfig({ WEBHOOK_TRUST_PROXY: value }).trustProxy;
+
+  it('gives each forwarded client its own bucket when the proxy is trusted by address or hop count', async () => {
+    const separate = { sameClient: 429, sameClientSpoofing: 429, otherClient: 404 };
+    expect(await forwardedStatuses(trusting('127.0.0.1/32'))).toEqual(separate);
+    expect(await forwardedStatuses(trusting('loopback'))).toEqual(separate);
+    expect(await forwardedStatuses(trusting('1'))).toEqual(separate);
+  });
+
+  it('counts every forwarded client in the peer bucket when the peer is not a trusted proxy', async () => {
+    const shared = { sameClient: 429, sameClientSpoofing: 429, otherClient: 429 };
+    expect(await forwardedStatuses(undefined)).toEqual(shared);
+    expect(await forwardedStatuses(trusting('10.0.0.0/8, 192.0.2.1'))).toEqual(shared);
+  });
+
+  it('reads true, hop counts and address lists, and rejects anything else naming the variable', () => {
+    expect(loadIngressConfig({}).trustProxy).toBeUndefined();
+    expect(trusting('false')).toBeUndefined();
+    expect(trusting('true')).toBe(true);
+    expect(trusting('2')).toBe(2);
+    expect(trusting('10.0.0.1, 172.16.0.0/12,fd00::/8, loopback')).toEqual([
+      '10.0.0.1',
+      '172.16.0.0/12',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const bad of ['0', 'yes', '10.0.0.0/33', '10.0.0.1/8/8', 'proxy.example.com', '10.0.0.1,,10.0.0.2']) {
+      expect(() => trusting(bad), bad).toThrow('WEBHOOK_TRUST_PROXY');
+    }
   });
 });
 
