@@ -49,9 +49,14 @@ export const DEFAULT_DEV_ARCHIVE_DIR = join(homedir(), '.cache', 'npp-temporal',
 
 /** Production mode needs all of Temporal's address, the Tencent Cloud credentials and the endpoint. */
 export function isProductionEnv(env: Record<string, string | undefined>): boolean {
-  return ['TEMPORAL_ADDRESS', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'NPP_ENDPOINT'].every(
-    (name) => !!env[name]?.trim(),
-  );
+  return productionEnvStatus(env).missing.length === 0;
+}
+
+/** Which of the production-mode variables are set and which are missing. */
+export function productionEnvStatus(env: Record<string, string | undefined>): { set: string[]; missing: string[] } {
+  const names = ['TEMPORAL_ADDRESS', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'NPP_ENDPOINT'];
+  const set = names.filter((name) => !!env[name]?.trim());
+  return { set, missing: names.filter((name) => !set.includes(name)) };
 }
 
 export async function startEmbeddedStack(options: EmbeddedOptions): Promise<EmbeddedStack> {
@@ -118,8 +123,8 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       dataConverter,
     });
     stops.push(() => client.connection.close());
-    // What `npp-temporal setup` does on a real deployment: the reconciliation schedule.
-    await ensureReconcileSchedule(client, { taskQueue: workerConfig.taskQueue });
+    // What `npp-temporal setup` does on a real deployment; a shared production namespace keeps its own.
+    if (!production) await ensureReconcileSchedule(client, { taskQueue: workerConfig.taskQueue });
     const archive = archiveConfigFromEnv(env);
     const worker = await createNppWorker({
       connection,

@@ -2,7 +2,7 @@
 // server at TEMPORAL_ADDRESS, the NPP simulator, the webhook server and the worker, in one process.
 // With TEMPORAL_ADDRESS, TENCENTCLOUD_* and NPP_ENDPOINT set it runs against them, no simulator.
 import { pino } from 'pino';
-import { startEmbeddedStack } from './embedded.ts';
+import { productionEnvStatus, startEmbeddedStack } from './embedded.ts';
 import { installRuntime } from './temporal/runtime.ts';
 
 // Components log warnings only: the banner below is what a newcomer reads.
@@ -23,7 +23,9 @@ try {
 const lines = [
   `Mode:         ${stack.production ? 'production (real NPP, external Temporal)' : 'embedded (NPP simulator, no credentials needed)'}`,
   `Temporal:     ${stack.temporal.address} (namespace ${stack.temporal.namespace}${stack.temporal.owned ? ', dev server started here' : ', reused'})`,
-  ...(stack.temporal.uiUrl ? [`Temporal UI:  ${stack.temporal.uiUrl} (payloads decoded by the webhook's codec server)`] : []),
+  ...(stack.temporal.uiUrl
+    ? [`Temporal UI:  ${stack.temporal.uiUrl} (payloads decoded by the webhook's codec server)`]
+    : []),
   `Webhook:      ${stack.webhook.url} (callbacks at ${stack.webhook.config.publicUrl}/npp/callbacks/…)`,
   ...(stack.simulator ? [`Simulator:    ${stack.simulator.url} (admin API under /_sim)`] : []),
   `Task queue:   ${stack.taskQueue}`,

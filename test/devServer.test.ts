@@ -52,4 +52,17 @@ describe('dev-server launcher', () => {
       await connection.close();
     }
   });
+
+  it('refuses a namespace where an attribute exists with another type, naming it', async () => {
+    const added: unknown[] = [];
+    // Only the operator service is used; INDEXED_VALUE_TYPE_TEXT = 1.
+    const operatorService = {
+      listSearchAttributes: async () => ({ customAttributes: { NppBindId: 1 } }),
+      addSearchAttributes: async (request: unknown) => added.push(request),
+    } as unknown as Connection['operatorService'];
+    await expect(registerSearchAttributes({ operatorService }, 'ns-1')).rejects.toThrow(
+      'search attributes exist with another type in namespace ns-1: NppBindId (wanted KEYWORD)',
+    );
+    expect(added).toEqual([]);
+  });
 });

@@ -89,13 +89,21 @@ export async function registerSearchAttributes(
   namespace: string,
 ): Promise<void> {
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = NPP_SEARCH_ATTRIBUTES.filter((key) => !(key.name in customAttributes));
-  if (missing.length === 0) return;
   const { IndexedValueType } = proto.temporal.api.enums.v1;
   const indexedType = (type: string) =>
     type === 'KEYWORD_LIST'
       ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST
       : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  // An attribute of the same name but another type would make every upsert fail: stop here instead.
+  const clashing = NPP_SEARCH_ATTRIBUTES.filter(
+    (key) => key.name in customAttributes && customAttributes[key.name] !== indexedType(key.type),
+  );
+  if (clashing.length > 0) {
+    const names = clashing.map((key) => `${key.name} (wanted ${key.type})`).join(', ');
+    throw new Error(`search attributes exist with another type in namespace ${namespace}: ${names}`);
+  }
+  const missing = NPP_SEARCH_ATTRIBUTES.filter((key) => !(key.name in customAttributes));
+  if (missing.length === 0) return;
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,
