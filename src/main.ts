@@ -9,6 +9,12 @@ import { installRuntime } from './temporal/runtime.ts';
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 installRuntime({ logger });
 
+// Credentials without the rest would silently run on the simulator: say so before starting.
+const { set, missing } = productionEnvStatus(process.env);
+if (set.some((name) => name !== 'TEMPORAL_ADDRESS') && missing.length > 0) {
+  console.warn(`Production mode needs ${missing.join(', ')} too; running on the NPP simulator instead.`);
+}
+
 console.log(
   'Starting npp-temporal (the first start builds the workflow bundle; a fresh machine may build the Temporal CLI first)…',
 );

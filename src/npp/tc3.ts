@@ -67,6 +67,13 @@ export function parseTc3Authorization(header: string | undefined): Tc3Credential
     /^TC3-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{4}-\d{2}-\d{2})\/([^/,\s]+)\/tc3_request,\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/,
   );
   if (!match) return undefined;
-  const [, secretId, date, service, signedHeaders, signature] = match as unknown as [string, string, string, string, string, string];
+  const [, secretId, date, service, signedHeaders, signature] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   return { secretId, date, service, signedHeaders, signature };
 }

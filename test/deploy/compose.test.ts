@@ -125,8 +125,13 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes each host port once, on the port the service is configured to listen on', () => {
-    const hosts = Object.values(services).flatMap((service) => (service.ports ?? []).map((spec) => publishedPort(spec).host));
-    expect(hosts.filter((host, index) => hosts.indexOf(host) !== index), 'published twice').toEqual([]);
+    const hosts = Object.values(services).flatMap((service) =>
+      (service.ports ?? []).map((spec) => publishedPort(spec).host),
+    );
+    expect(
+      hosts.filter((host, index) => hosts.indexOf(host) !== index),
+      'published twice',
+    ).toEqual([]);
     const listening = {
       worker: literalPort('worker', 'WORKER_METRICS_PORT'),
       webhook: literalPort('webhook', 'WEBHOOK_PORT'),

@@ -87,7 +87,17 @@ describe('npm start (embedded default)', () => {
     );
     // The session's key is spent: starting it again answers the finished run, binding nothing.
     const [, demoKey, demoRunId] = /workflows\/npp-session-(demo-\w+)\/([\w-]+)\/history/.exec(demo.stdout) ?? [];
-    const again = await cli('session', 'start', '--key', demoKey as string, '--src', phone(), '--dst', phone(), '--json');
+    const again = await cli(
+      'session',
+      'start',
+      '--key',
+      demoKey as string,
+      '--src',
+      phone(),
+      '--dst',
+      phone(),
+      '--json',
+    );
     expect(JSON.parse(again.stdout).runId).toBe(demoRunId);
     // Both recordings were archived where NPP_ARCHIVE_DIR says, with the checksum the demo shows.
     const archived = [...demo.stdout.matchAll(/archived {2}(\S+) \((\d+) bytes, sha256 ([0-9a-f]{64})\)/g)];
