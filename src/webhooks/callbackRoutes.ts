@@ -6,12 +6,13 @@ import type { WebhookSecrets } from './config.ts';
 import { type ParsedCallback, parseCallback } from './events.ts';
 import { InvalidPayloadError } from './fields.ts';
 import type { WebhookMetrics } from './metrics.ts';
-import { findWorkflowId, signalWorkflow, type VisibilityRetry } from './signal.ts';
+import { findRunningWorkflowId, findWorkflowId, signalWorkflow, type VisibilityRetry } from './signal.ts';
 
 // POST /npp/callbacks/:kind/:workflowId?token=… (per-session URLs) and
 // POST /npp/callbacks/:kind?token=… (console-default URLs, routed by bindId / callId).
 // Order of checks: route (404) → method (405) → token (401, before the body is read) → body
 // (415 / 413 / 400) → Temporal (200 accepted or ignored, 503 to make the platform redeliver).
+// An event for a closed workflow goes to a running session sharing its binding or call, if any.
 
 export interface CallbackRouteOptions {
   client: Client;
@@ -86,20 +87,38 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackRo
         // Maybe not indexed yet: the platform's redelivery gets another chance.
         return unavailable(request, reply, 'workflow_not_found_yet');
       }
-      const outcome = await signalWorkflow(options.client, workflowId, parsed, options.temporalTimeoutMs);
       const eventId = parsed.event.eventId;
-      if (outcome === 'ignored') {
-        metrics.ignored.inc({ kind });
-        request.log.warn({ kind, workflowId, eventId }, 'callback ignored: workflow closed or not found');
-        return reply.code(200).send({ status: 'ignored', reason: 'workflow closed or not found' });
+      if ((await signalWorkflow(options.client, workflowId, parsed, options.temporalTimeoutMs)) === 'accepted') {
+        return signaled(request, reply, kind, { workflowId, eventId });
       }
-      metrics.signaled.inc({ kind });
-      request.log.info({ kind, workflowId, eventId }, 'callback signaled');
-      return reply.code(200).send({ status: 'accepted', eventId });
+      // The platform pushes to the URLs of the session that bound the number first; in XB other
+      // sessions share the binding and must get its events once that one has ended.
+      const sharer = await findRunningWorkflowId(options.client, parsed, options.temporalTimeoutMs);
+      if (
+        sharer !== undefined &&
+        sharer !== workflowId &&
+        (await signalWorkflow(options.client, sharer, parsed, options.temporalTimeoutMs)) === 'accepted'
+      ) {
+        return signaled(request, reply, kind, { workflowId: sharer, eventId, closedWorkflowId: workflowId });
+      }
+      metrics.ignored.inc({ kind });
+      request.log.warn({ kind, workflowId, eventId }, 'callback ignored: workflow closed or not found');
+      return reply.code(200).send({ status: 'ignored', reason: 'workflow closed or not found' });
     } catch (error) {
       request.log.warn({ kind, err: error }, 'Temporal did not accept the signal');
       return unavailable(request, reply, 'temporal_unavailable');
     }
+  };
+
+  const signaled = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    kind: CallbackKind,
+    fields: { workflowId: string; eventId: string; closedWorkflowId?: string },
+  ) => {
+    metrics.signaled.inc({ kind });
+    request.log.info({ kind, ...fields }, 'callback signaled');
+    return reply.code(200).send({ status: 'accepted', eventId: fields.eventId });
   };
 
   const unavailable = (request: FastifyRequest, reply: FastifyReply, error: string) => {

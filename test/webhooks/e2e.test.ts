@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { NppClient } from '../../src/npp/client.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
-import { type CallRecord, sessionStateQuery } from '../../src/workflows/definitions.ts';
+import { type CallRecord, closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
 import { testDataConverter, withWorker } from '../helpers/temporal.ts';
 import { SECRET, startTestWebhook, type TestWebhook } from './helpers.ts';
@@ -134,6 +134,35 @@ describe('end to end: simulator → webhook → session', () => {
       await handle.terminate('test done');
     });
   });
+
+  it('XB: once the session that bound a shared number closed, its calls reach the session still sharing it', async () => {
+    await withWorker({ activities: activities() }, async ({ client, taskQueue }) => {
+      const dst = phone();
+      const first = await startSession(client, taskQueue, { mode: 'XB', dst, record: true });
+      await expect.poll(() => first.query(sessionStateQuery).then((s) => s.bindId), { timeout: 15_000 }).toBeTruthy();
+      // Same callee: the platform hands the second session the same binding (RefNum 2), and keeps
+      // pushing its events to the URLs the first session gave.
+      const second = await startSession(client, taskQueue, { mode: 'XB', dst, record: true });
+      await expect
+        .poll(() => second.query(sessionStateQuery).then((s) => s.platformRefNum), { timeout: 15_000 })
+        .toBe(2);
+      const { bindId, virtualNum } = await second.query(sessionStateQuery);
+      expect(bindId).toBe((await first.query(sessionStateQuery)).bindId);
+      await first.executeUpdate(closeSessionUpdate);
+      await first.result();
+      const sharing = `NppBindId = '${bindId}' AND ExecutionStatus = 'Running'`;
+      await expect.poll(async () => (await client.workflow.count(sharing)).count, { timeout: 10_000 }).toBe(1);
+
+      const caller = phone();
+      const call = await simulateCall(virtualNum as string, caller, true);
+      const record = await finishedCall(second, call.CallId);
+      expect(record).toMatchObject({ state: 'ended', endStatus: 1, dstDuration: 42 });
+      expect((await first.query(sessionStateQuery)).calls).toEqual([]);
+      expect(webhook.logs()).toContain(`"closedWorkflowId":"${first.workflowId}"`);
+      expect((await deliveries(call.CallId)).every((entry) => entry.status === 200)).toBe(true);
+      await second.terminate('test done');
+    });
+  }, 60_000);
 
   it('answers 503 while Temporal is unreachable; the redelivery lands once it is back', async () => {
     await withWorker({ activities: activities() }, async ({ client, taskQueue }) => {

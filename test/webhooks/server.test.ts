@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackToken } from '../../src/webhooks/callbackUrls.ts';
@@ -257,14 +258,53 @@ describe('callback routes: valid events', () => {
     await handle.signal(stopRecorderSignal);
   });
 
-  it('answers 200 ignored for a closed workflow', async () => {
-    const handle = await startRecorder(client, taskQueue);
+  it('answers 200 ignored for a closed workflow no running session shares', async () => {
+    const bindId = unique('bind');
+    const handle = await startRecorder(client, taskQueue, { bindId });
     await handle.signal(stopRecorderSignal);
     await handle.result();
-    const answer = await post(sessionUrl(webhook, 'status', handle.workflowId), statusBody('c3'));
+    const answer = await post(sessionUrl(webhook, 'status', handle.workflowId), statusBody(unique('call'), bindId));
     expect(answer).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'workflow closed or not found' } });
-    const never = await post(sessionUrl(webhook, 'status', 'never-started'), statusBody('c3'));
+    const never = await post(sessionUrl(webhook, 'status', 'never-started'), statusBody(unique('call'), bindId));
     expect(never).toMatchObject({ status: 200, body: { status: 'ignored' } });
+  });
+});
+
+/** An id no other test (or test file) uses: the dev server's visibility is shared. */
+const unique = (prefix: string) => `${prefix}-${randomUUID()}`;
+
+/** Waits until visibility lists `count` workflows for `query`. */
+async function indexed(query: string, count: number) {
+  await expect.poll(async () => (await client.workflow.count(query)).count, { timeout: 10_000 }).toBe(count);
+}
+
+const runningWithBinding = (bindId: string) => `NppBindId = '${bindId}' AND ExecutionStatus = 'Running'`;
+
+describe('shared XB bindings', () => {
+  it("delivers a closed session's events to a running session sharing its binding", async () => {
+    // The platform keeps pushing to the first session's URLs; the others share its binding.
+    const bindId = unique('bind');
+    const heldCall = unique('call');
+    const first = await startRecorder(client, taskQueue, { bindId });
+    const oldest = await startRecorder(client, taskQueue, { bindId });
+    const holder = await startRecorder(client, taskQueue, { bindId, callIds: [heldCall] });
+    await first.signal(stopRecorderSignal);
+    await first.result();
+    await indexed(runningWithBinding(bindId), 2);
+    await indexed(`NppCallId = '${heldCall}'`, 1);
+
+    const firstUrl = (kind: string) => sessionUrl(webhook, kind, first.workflowId);
+    const newCall = await post(firstUrl('status'), statusBody(unique('call'), bindId));
+    expect(newCall).toMatchObject({ status: 200, body: { status: 'accepted' } });
+    // A call one of them has already seen goes to that one, even without a bindId (keypress).
+    const known = await post(firstUrl('keypress'), keypressBody(heldCall));
+    expect(known).toMatchObject({ status: 200, body: { status: 'accepted' } });
+
+    await expect.poll(async () => (await received(oldest)).map((s) => s.signal)).toEqual(['callStatus']);
+    await expect.poll(async () => (await received(holder)).map((s) => s.signal)).toEqual(['keyPress']);
+    expect(await first.result()).toEqual([]);
+    expect(webhook.logs()).toContain(`"closedWorkflowId":"${first.workflowId}"`);
+    await Promise.all([oldest.signal(stopRecorderSignal), holder.signal(stopRecorderSignal)]);
   });
 });
 
@@ -284,6 +324,27 @@ describe('console-default callbacks', () => {
     await expect.poll(async () => (await received(byBind)).map((s) => s.signal)).toEqual(['callStatus']);
     await expect.poll(async () => (await received(byCall)).map((s) => s.signal)).toEqual(['keyPress']);
     await Promise.all([byBind.signal(stopRecorderSignal), byCall.signal(stopRecorderSignal)]);
+  });
+
+  it('picks, among running sessions sharing a binding, the one that has the call, else the oldest', async () => {
+    const bindId = unique('bind');
+    const heldCall = unique('call');
+    const oldest = await startRecorder(client, taskQueue, { bindId });
+    const holder = await startRecorder(client, taskQueue, { bindId, callIds: [heldCall] });
+    const newest = await startRecorder(client, taskQueue, { bindId });
+    await indexed(runningWithBinding(bindId), 3);
+    await indexed(`NppCallId = '${heldCall}'`, 1);
+    const consoleUrl = `${webhook.base}/npp/callbacks/status?token=${SHARED_TOKEN}`;
+
+    for (const callId of [heldCall, unique('call'), heldCall, unique('call')]) {
+      expect(await post(consoleUrl, statusBody(callId, bindId))).toMatchObject({ status: 200 });
+    }
+    const callsOf = async (handle: Recorder) =>
+      (await received(handle)).map((s) => (s.event as { callId: string }).callId === heldCall);
+    await expect.poll(() => callsOf(holder)).toEqual([true, true]);
+    await expect.poll(() => callsOf(oldest)).toEqual([false, false]);
+    expect(await received(newest)).toEqual([]);
+    await Promise.all([oldest, holder, newest].map((handle) => handle.signal(stopRecorderSignal)));
   });
 
   it('answers 503 with Retry-After when no workflow has the ids, after a bounded wait', async () => {
@@ -319,21 +380,62 @@ describe('console-default callbacks', () => {
 });
 
 describe('operations', () => {
-  it('serves /healthz, /readyz and /metrics with the counters', async () => {
-    expect((await fetch(`${webhook.base}/healthz`)).status).toBe(200);
-    expect((await fetch(`${webhook.base}/readyz`)).status).toBe(200);
-    const metrics = await (await fetch(`${webhook.base}/metrics`)).text();
-    expect(metrics).toMatch(/npp_webhook_received_total\{kind="status"\} \d+/);
-    expect(metrics).toMatch(/npp_webhook_rejected_total\{kind="status",reason="unauthorized"\} \d+/);
-    expect(metrics).toMatch(/npp_webhook_signaled_total\{kind="keypress"\} \d+/);
-    expect(metrics).toMatch(/npp_webhook_ignored_total\{kind="status"\} \d+/);
-    expect(metrics).toMatch(/npp_webhook_handling_seconds_bucket\{le="0.005",kind="status",status="200"\}/);
+  /**
+   * On a server of its own (fresh counters and logs): an accepted status and keypress, a status with
+   * a forged token, one with a full phone number where a name belongs, and one for a closed workflow.
+   */
+  async function ownTraffic() {
+    const own = await startTestWebhook(client);
+    const handle = await startRecorder(client, taskQueue);
+    const closed = await startRecorder(client, taskQueue);
+    await closed.signal(stopRecorderSignal);
+    await closed.result();
+    const url = (kind: string) => sessionUrl(own, kind, handle.workflowId);
+    const answers = [
+      await post(url('status'), statusBody(unique('call'))),
+      await post(url('keypress'), keypressBody(unique('call'))),
+      await post(`${url('status').split('?')[0]}?token=${'A'.repeat(43)}`, statusBody('c6')),
+      await post(url('status'), { ...statusBody('c6'), dst: `${CALLEE}x` }),
+      await post(sessionUrl(own, 'status', closed.workflowId), statusBody(unique('call'), unique('bind'))),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 401, 400, 200]);
+    expect(answers[4]?.body.status).toBe('ignored');
+    await handle.signal(stopRecorderSignal);
+    return own;
+  }
+
+  it('serves /healthz, /readyz and /metrics with the counts of the traffic', async () => {
+    const own = await ownTraffic();
+    try {
+      expect((await fetch(`${own.base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${own.base}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${own.base}/metrics`)).text();
+      for (const line of [
+        'npp_webhook_received_total{kind="status"} 4',
+        'npp_webhook_received_total{kind="keypress"} 1',
+        'npp_webhook_rejected_total{kind="status",reason="unauthorized"} 1',
+        'npp_webhook_rejected_total{kind="status",reason="invalid_payload"} 1',
+        'npp_webhook_signaled_total{kind="status"} 1',
+        'npp_webhook_signaled_total{kind="keypress"} 1',
+        'npp_webhook_ignored_total{kind="status"} 1',
+        'npp_webhook_handling_seconds_count{kind="status",status="200"} 2',
+        'npp_webhook_handling_seconds_count{kind="status",status="401"} 1',
+      ]) {
+        expect(metrics.split('\n')).toContain(line);
+      }
+      expect(metrics).not.toMatch(/npp_webhook_ignored_total\{kind="keypress"\}/);
+    } finally {
+      await own.close();
+    }
   });
 
   it('logs no phone number, token or secret', async () => {
-    const logs = webhook.logs();
+    const own = await ownTraffic();
+    await own.close();
+    const logs = own.logs();
     expect(logs).toContain('callback signaled');
     expect(logs).toContain('callback rejected');
+    expect(logs).toContain('callback ignored');
     for (const secret of [SECRET, PREVIOUS_SECRET, SHARED_TOKEN, CALLER, CALLEE, VIRTUAL, 'token=']) {
       expect(logs).not.toContain(secret);
     }
