@@ -128,6 +128,8 @@ function parseRecording(body: Body): Omit<CallRecordingEvent, 'eventId'> {
   return compact({ callId: requiredId(body, 'callId'), bindId: optionalId(body, 'bindId'), recordUrl });
 }
 
+// The platform sends nothing finer than the second: the same key twice in one second of a call gets
+// one event id, and the workflow keeps one press (docs/webhooks.md, "Event ids").
 function parseKeyPress(body: Body): Omit<KeyPressEvent, 'eventId'> {
   const key = optionalString(body, 'key');
   if (key === undefined || !KEY.test(key)) throw new InvalidPayloadError('key must be one of 0-9 * # A-D');

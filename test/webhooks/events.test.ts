@@ -66,6 +66,18 @@ describe('parseCallback', () => {
     );
   });
 
+  it('tells key presses apart by call, key and second only, as the platform sends nothing finer', () => {
+    const press = (callId: string, key: string, timestamp: string) =>
+      parseCallback('keypress', { callId, key, timestamp }).event.eventId;
+    const id = press('c1', '1', '1700000005');
+    expect(press('c1', '1', '1700000006')).not.toBe(id);
+    expect(press('c1', '2', '1700000005')).not.toBe(id);
+    expect(press('c2', '1', '1700000005')).not.toBe(id);
+    // The documented limitation (docs/webhooks.md, "Event ids"): a second press of the key in the same
+    // second cannot be told from a redelivery, so it is one event.
+    expect(press('c1', '1', '1700000005')).toBe(id);
+  });
+
   it('turns a callback-call CDR on the hangup route into a CallBackHangupEvent', () => {
     const callBackCdr = {
       callId: 'c1',
