@@ -1,8 +1,16 @@
 // How call events fold into a call's record. Pure and order-independent: every field is a union
 // (status bits), a minimum or maximum (times), or set once from the CDR, so any arrival order and
 // any number of redeliveries give the same record.
-import type { CallHangupEvent, CallRecord, CallRecordingEvent, CallStatusEvent, KeyPressEvent } from './definitions.ts';
+
 import { maskPhone } from '../phone.ts';
+import type {
+  CallHangupEvent,
+  CallRecord,
+  CallRecordingEvent,
+  CallStatusEvent,
+  EarlierCalls,
+  KeyPressEvent,
+} from './definitions.ts';
 
 /** StatusFlag bits (the seed's values) that tell a call was answered or is over. */
 const ANSWERED_BITS = 4 | 1024;
@@ -83,8 +91,8 @@ export function applyRecording(call: CallRecord, event: CallRecordingEvent): Cal
   };
 }
 
-export function applyKeyPress(call: CallRecord, event: KeyPressEvent): CallRecord {
-  // Keys are kept in the order they were pressed, whatever order they arrived in.
+/** Keys are kept in the order they were pressed, whatever order they arrived in (also for callback calls). */
+export function applyKeyPress<T extends Pick<CallRecord, 'keys' | 'keyTimes'>>(call: T, event: KeyPressEvent): T {
   const keyed = [...(call.keyTimes ?? []), { key: event.key, timestamp: event.timestamp }].sort(
     (a, b) => a.timestamp - b.timestamp || a.key.localeCompare(b.key),
   );
@@ -98,4 +106,48 @@ export function sortCalls(calls: CallRecord[]): CallRecord[] {
       (a.startedAt ?? Number.MAX_SAFE_INTEGER) - (b.startedAt ?? Number.MAX_SAFE_INTEGER) ||
       a.callId.localeCompare(b.callId),
   );
+}
+
+/** CallIds kept in the NppCallId search attribute: the most recent ones, well under its 2 KiB limit. */
+export const CALL_IDS_SEARCHABLE = 40;
+/** Room those CallIds may take (UTF-8 bytes), whatever their length. */
+const CALL_IDS_SEARCHABLE_BYTES = 1536;
+/** Calls a run carries into the next one; older calls are only counted (SessionState.earlierCalls). */
+export const CALLS_CARRIED = 100;
+
+/** The CallIds of the most recent calls, as many as fit the NppCallId search attribute. */
+export function recentCallIds(calls: CallRecord[]): string[] {
+  const ids: string[] = [];
+  let bytes = 2;
+  for (let i = calls.length - 1; i >= 0 && ids.length < CALL_IDS_SEARCHABLE; i--) {
+    const id = (calls[i] as CallRecord).callId;
+    // Quotes and a comma around each id in the JSON list Temporal measures.
+    bytes += new TextEncoder().encode(id).length + 3;
+    if (bytes > CALL_IDS_SEARCHABLE_BYTES) break;
+    ids.unshift(id);
+  }
+  return ids;
+}
+
+/**
+ * What a run hands to the next one: the CALLS_CARRIED most recent calls, plus any call `mustKeep`
+ * names (work still pending on it), in their order; every other call only adds to the counters.
+ */
+export function carriedCalls(
+  calls: CallRecord[],
+  earlier: EarlierCalls | undefined,
+  mustKeep: (call: CallRecord) => boolean,
+): { calls: CallRecord[]; earlierCalls?: EarlierCalls } {
+  const firstKept = calls.length - CALLS_CARRIED;
+  const kept: CallRecord[] = [];
+  const dropped: CallRecord[] = [];
+  for (const [i, call] of calls.entries()) (i >= firstKept || mustKeep(call) ? kept : dropped).push(call);
+  if (dropped.length === 0) return { calls, ...(earlier ? { earlierCalls: earlier } : {}) };
+  const counted = { count: 0, answered: 0, talkSeconds: 0, ...earlier };
+  for (const call of dropped) {
+    counted.count++;
+    if (call.answeredAt !== undefined || (call.dstDuration ?? 0) > 0) counted.answered++;
+    counted.talkSeconds += call.dstDuration ?? 0;
+  }
+  return { calls: kept, earlierCalls: counted };
 }

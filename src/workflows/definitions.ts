@@ -175,14 +175,31 @@ export interface SessionState {
   heldReferences: number;
   /** The platform's count as last reported (RefNum / RefLeftNum); includes other holders in XB. */
   platformRefNum?: number;
+  /** The most recent calls (see earlierCalls); all of them when the session stayed in one run. */
   calls: CallRecord[];
+  /**
+   * Calls no longer listed in `calls`: a session that continues as new carries only its most recent
+   * calls (a long-lived XB number can take thousands) and counts the older ones here.
+   */
+  earlierCalls?: EarlierCalls;
   /** ISO-8601 times. */
   createdAt: string;
   boundAt?: string;
   expiresAt?: string;
+  /** The latest expiry extendTtl allows: MaxAssignTime counted from before the bind request was made,
+   * as the platform counts it from when it bound, so the session never outlives its binding. */
   maxExpiresAt?: string;
   lastInteractionAt?: string;
   closedAt?: string;
+}
+
+/** Totals of the calls a session no longer lists. */
+export interface EarlierCalls {
+  count: number;
+  /** Calls the callee answered. */
+  answered: number;
+  /** Sum of their dstDuration (seconds from the callee answering to the end). */
+  talkSeconds: number;
 }
 
 /** What a run hands to the next one when it continues as new. */
@@ -192,6 +209,8 @@ export interface CarriedSession {
   seenEventIds: string[];
   /** BizIds issued so far: the next GetVirtualNum uses a new one. */
   bizIdsIssued: number;
+  /** Calls whose recording archiving was still under way: the next run archives them again (idempotent). */
+  archivesHandedOver?: string[];
 }
 
 export interface ExtendTtlRequest {

@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  allHandlersFinished,
   CancellationScope,
   condition,
   continueAsNew,
@@ -23,7 +24,16 @@ import type { NppActivities } from '../activities/nppActivities.ts';
 import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
 import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
 import { maskPhone } from '../phone.ts';
-import { applyHangup, applyKeyPress, applyRecording, applyStatus, emptyCall, sortCalls } from './calls.ts';
+import {
+  applyHangup,
+  applyKeyPress,
+  applyRecording,
+  applyStatus,
+  carriedCalls,
+  emptyCall,
+  recentCallIds,
+  sortCalls,
+} from './calls.ts';
 import {
   addReferenceUpdate,
   type CallRecord,
@@ -81,23 +91,30 @@ const isBindingGone = (error: unknown) => failureOf(error).code === BUSINESS_ERR
  * Double binds. GetVirtualNum is not idempotent: an attempt can time out after the platform bound a
  * number. Every attempt's request carries a BizId unique to this session (prefix) and to the request
  * (suffix), and the platform refuses a BizId twice, so a retried attempt cannot bind a second number:
- * it fails with BizIdAlreadyUsed instead. In XB the session then asks again with a new BizId, gets the
- * same (exclusive) binding back, and counts the lost reference as its own, so nothing leaks. In AXB
+ * it fails with BizIdAlreadyUsed instead. In XB the session (binding or addReference) then asks again
+ * with a new BizId, gets the same (exclusive) binding back, and counts the lost reference as its own,
+ * so nothing leaks. In AXB
  * the lost binding's id is unknowable: the session fails as bind-failed and the orphan lives until its
  * MaxAssignTime (at most maxTtlSeconds), after which the platform unbinds it itself. Call events that
  * name a binding other than the session's (an orphan that got a call) are released at the end too.
+ *
+ * Long sessions. An XB number can take thousands of calls over days. NppCallId lists only the most
+ * recent CallIds (Temporal caps a search attribute value at 2 KiB). Continue-as-new waits for running
+ * updates, not for archiving (that may take hours): recordings still being archived are handed to
+ * the next run, which archives them again (idempotent). It carries the most recent calls only and
+ * counts the older ones in `earlierCalls`; calls still needed (archiving, a stray binding) stay.
  */
 export async function maskedCallSession(rawInput: SessionInput): Promise<SessionState> {
   const input = resolveSessionInput(rawInput);
-  const { state, seenEventIds, bizIdsIssued } = input.carried ?? newSession(input);
+  const { state, seenEventIds, bizIdsIssued, archivesHandedOver } = input.carried ?? newSession(input);
   const seen = new Set(seenEventIds);
   let bizIds = bizIdsIssued;
   let endReason: SessionClosedReason | undefined;
   let referenceOpsInFlight = 0;
   let unbound = false;
-  /** Calls whose recording was handed to the archive by this run, and the archiving still under way. */
+  /** Calls whose recording was handed to the archive by this run, and those still being archived. */
   const archiveStarted = new Set<string>();
-  const archiving = new Set<Promise<void>>();
+  const archiving = new Map<string, Promise<void>>();
 
   const nextBizId = () => `${state.bizId}${(bizIds++).toString(36).padStart(4, '0')}`;
   const bindRequest = () => ({
@@ -126,7 +143,8 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
       `${input.mode} ${who}`,
     ];
     if (state.virtualNum) parts.push(`via ${state.virtualNum}`);
-    parts.push(`${state.calls.length} call(s)`, `${state.heldReferences} reference(s)`);
+    const calls = state.calls.length + (state.earlierCalls?.count ?? 0);
+    parts.push(`${calls} call(s)`, `${state.heldReferences} reference(s)`);
     if (state.expiresAt && !state.closedAt) parts.push(`expires ${state.expiresAt}`);
     if (note) parts.push(note);
     setCurrentDetails(parts.join(' · '));
@@ -146,7 +164,13 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
       const iso = new Date(at * 1000).toISOString();
       if (!state.lastInteractionAt || iso > state.lastInteractionAt) state.lastInteractionAt = iso;
     }
-    if (!existing) upsertSearchAttributes([{ key: NppCallId, value: state.calls.map((call) => call.callId) }]);
+    if (!existing) {
+      // Temporal refuses a search attribute value over 2 KiB (every later workflow task would fail).
+      const callIds = patched('bounded-call-history')
+        ? recentCallIds(state.calls)
+        : state.calls.map((call) => call.callId);
+      upsertSearchAttributes([{ key: NppCallId, value: callIds }]);
+    }
     if (state.status === 'open') setStatus('in-progress');
     else showDetails();
     archiveOnceKnown(updated);
@@ -176,8 +200,8 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
         updateCall(callId, { archiveFailure: failure });
       }
     });
-    archiving.add(run);
-    void run.finally(() => archiving.delete(run));
+    archiving.set(callId, run);
+    void run.finally(() => archiving.delete(callId));
   }
 
   function updateCall(callId: string, fields: Partial<CallRecord>): void {
@@ -232,17 +256,16 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     async (): Promise<ReferenceResult> => {
       referenceOpsInFlight++;
       try {
-        const response = await CancellationScope.nonCancellable(() =>
-          getVirtualNum.executeWithOptions({ ...NPP_ACTIVITY_OPTIONS.GetVirtualNum, summary: `add reference ${who}` }, [
-            bindRequest(),
-          ]),
+        const recoverLostAnswer = patched('add-reference-recovers-lost-answer');
+        const { response, lostReferences } = await CancellationScope.nonCancellable(() =>
+          requestBinding(`add reference ${who}`, recoverLostAnswer),
         );
         if (response.BindId !== state.bindId) {
           // The number is exclusive to Dst, so this should not happen; never keep a second binding.
           if (response.BindId) await releaseUntilDone(response.BindId);
           throw ApplicationFailure.nonRetryable('the platform answered with a different binding', 'UnexpectedBinding');
         }
-        state.heldReferences++;
+        state.heldReferences += 1 + lostReferences;
         state.platformRefNum = Number(response.RefNum ?? state.platformRefNum);
         showDetails();
         return { heldReferences: state.heldReferences, platformRefNum: state.platformRefNum };
@@ -330,20 +353,30 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     }
   }
 
-  async function bind(): Promise<void> {
-    const summary = { ...NPP_ACTIVITY_OPTIONS.GetVirtualNum, summary: `bind ${input.mode} ${who}` };
-    let response: Awaited<ReturnType<typeof getVirtualNum>>;
+  /**
+   * GetVirtualNum for this session. An attempt can time out after the platform bound; its retry then
+   * fails as BizIdAlreadyUsed. XB bindings are exclusive to Dst, so (when `recoverLostAnswer`) asking
+   * again with a new BizId returns that binding, and the reference taken unseen is ours to give back
+   * too: it is counted in `lostReferences`.
+   */
+  async function requestBinding(summary: string, recoverLostAnswer: boolean) {
+    const options = { ...NPP_ACTIVITY_OPTIONS.GetVirtualNum, summary };
     try {
-      try {
-        response = await getVirtualNum.executeWithOptions(summary, [bindRequest()]);
-      } catch (error) {
-        if (input.mode !== 'XB' || failureOf(error).code !== BUSINESS_ERROR_CODES.BizIdAlreadyUsed.code) throw error;
-        // An earlier attempt bound the number but its answer was lost. XB bindings are exclusive to
-        // Dst: asking again returns that binding, and the lost reference is ours to give back too.
-        log.warn('an earlier bind attempt succeeded unseen; recovering its reference');
-        response = await getVirtualNum.executeWithOptions(summary, [bindRequest()]);
-        state.heldReferences++;
-      }
+      return { response: await getVirtualNum.executeWithOptions(options, [bindRequest()]), lostReferences: 0 };
+    } catch (error) {
+      const refusedBizId = failureOf(error).code === BUSINESS_ERROR_CODES.BizIdAlreadyUsed.code;
+      if (!recoverLostAnswer || input.mode !== 'XB' || !refusedBizId) throw error;
+      log.warn('an earlier GetVirtualNum attempt succeeded unseen; recovering its reference');
+      return { response: await getVirtualNum.executeWithOptions(options, [bindRequest()]), lostReferences: 1 };
+    }
+  }
+
+  async function bind(): Promise<void> {
+    // The platform starts counting MaxAssignTime when it binds, somewhere after this moment.
+    const requestedAt = Date.now();
+    let bound: Awaited<ReturnType<typeof requestBinding>>;
+    try {
+      bound = await requestBinding(`bind ${input.mode} ${who}`, true);
     } catch (error) {
       const failure = failureOf(error);
       state.failedReason = 'bind-failed';
@@ -357,20 +390,48 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
         details: [state],
       });
     }
+    const { response, lostReferences } = bound;
     const now = Date.now();
     state.bindId = response.BindId;
     state.virtualNum = response.VirtualNum;
-    state.heldReferences++;
+    state.heldReferences += 1 + lostReferences;
     state.platformRefNum = Number(response.RefNum ?? 1);
     state.boundAt = new Date(now).toISOString();
-    state.expiresAt = new Date(now + input.ttlSeconds * 1000).toISOString();
-    state.maxExpiresAt = new Date(now + input.maxTtlSeconds * 1000).toISOString();
+    const expiresAt = now + input.ttlSeconds * 1000;
+    if (patched('max-ttl-from-request')) {
+      // Counted from the request, the limit ends no later than the platform's own unbinding.
+      const maxExpiresAt = requestedAt + input.maxTtlSeconds * 1000;
+      state.expiresAt = new Date(Math.min(expiresAt, maxExpiresAt)).toISOString();
+      state.maxExpiresAt = new Date(maxExpiresAt).toISOString();
+    } else {
+      state.expiresAt = new Date(expiresAt).toISOString();
+      state.maxExpiresAt = new Date(now + input.maxTtlSeconds * 1000).toISOString();
+    }
     upsertSearchAttributes([
       { key: NppBindId, value: state.bindId ?? '' },
       { key: NppVirtualNum, value: state.virtualNum ?? '' },
     ]);
     upsertMemo({ virtualNum: state.virtualNum });
     showDetails();
+  }
+
+  /**
+   * The session as the next run starts it: only the most recent calls (plus those with work pending:
+   * archiving under way, or a binding still to release), and the archiving the next run takes over.
+   */
+  function handOver(): CarriedSession {
+    const handedOver = [...archiving.keys()];
+    const { calls, earlierCalls } = carriedCalls(
+      state.calls,
+      state.earlierCalls,
+      (call) => archiving.has(call.callId) || (call.bindId !== undefined && call.bindId !== state.bindId),
+    );
+    return {
+      state: { ...state, calls, ...(earlierCalls ? { earlierCalls } : {}) },
+      seenEventIds: [...seen].slice(-MAX_SEEN_EVENT_IDS),
+      bizIdsIssued: bizIds,
+      ...(handedOver.length > 0 ? { archivesHandedOver: handedOver } : {}),
+    };
   }
 
   const continueAsNewDue = () =>
@@ -384,6 +445,12 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     state.closedAt = new Date().toISOString();
     unbound = true;
     setStatus('closed');
+  }
+
+  // Recordings whose archiving the previous run had under way (see handOver).
+  for (const callId of archivesHandedOver ?? []) {
+    const call = state.calls.find((candidate) => candidate.callId === callId);
+    if (call) archiveOnceKnown(call);
   }
 
   let cancellation: unknown;
@@ -406,6 +473,17 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
         break;
       }
       if (continueAsNewDue()) {
+        if (patched('continue-as-new-hands-over')) {
+          // An update cannot move to the next run: let those in flight finish first. Archiving can take
+          // hours, so it is handed over instead. The session may end meanwhile (close, TTL): then it ends.
+          await condition(() => endReason !== undefined || allHandlersFinished(), remaining);
+          const expired = Date.now() >= Date.parse(state.expiresAt ?? '');
+          if (endReason === undefined && !expired && allHandlersFinished()) {
+            await continueAsNew<typeof maskedCallSession>({ ...rawInput, carried: handOver() });
+          }
+          continue;
+        }
+        // Runs recorded before the patch waited for every archiving and carried every call.
         await condition(() => referenceOpsInFlight === 0);
         await archivingDone();
         const carried: CarriedSession = {

@@ -1,15 +1,13 @@
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   addReferenceUpdate,
-  callStatusSignal,
   closeSessionUpdate,
   extendTtlUpdate,
   keyPressSignal,
   releaseReferenceUpdate,
   sessionStateQuery,
 } from '../../src/workflows/definitions.ts';
-import { withWorker } from '../helpers/temporal.ts';
 import {
   answeredCallEvents,
   deliver,
@@ -21,6 +19,7 @@ import {
   startNppStack,
   startSession,
 } from '../helpers/session.ts';
+import { withWorker } from '../helpers/temporal.ts';
 
 let npp: NppStack;
 beforeAll(async () => {
@@ -58,19 +57,43 @@ describe('maskedCallSession', () => {
       const [binding] = await simBindings(npp.sim);
       expect(binding).toMatchObject({ BindId: bound.bindId, VirtualNum: bound.virtualNum, RefNum: 1 });
 
-      const first = answeredCallEvents({ callId: 'call-1', bindId: bound.bindId as string, caller: a, callee: b, start: 1_800_000_000, talkSeconds: 30, recordUrl: 'http://127.0.0.1:1/rec/1.wav' });
-      const second = answeredCallEvents({ callId: 'call-2', bindId: bound.bindId as string, caller: b, callee: a, start: 1_800_000_100, talkSeconds: 5, recordUrl: 'http://127.0.0.1:1/rec/2.wav' });
+      const first = answeredCallEvents({
+        callId: 'call-1',
+        bindId: bound.bindId as string,
+        caller: a,
+        callee: b,
+        start: 1_800_000_000,
+        talkSeconds: 30,
+        recordUrl: 'http://127.0.0.1:1/rec/1.wav',
+      });
+      const second = answeredCallEvents({
+        callId: 'call-2',
+        bindId: bound.bindId as string,
+        caller: b,
+        callee: a,
+        start: 1_800_000_100,
+        talkSeconds: 5,
+        recordUrl: 'http://127.0.0.1:1/rec/2.wav',
+      });
       await deliver(handle, first);
       await deliver(handle, second);
 
       const closed = await handle.executeUpdate(closeSessionUpdate);
-      expect(closed).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0, platformRefNum: 0 });
+      expect(closed).toMatchObject({
+        status: 'closed',
+        closedReason: 'closed-by-app',
+        heldReferences: 0,
+        platformRefNum: 0,
+      });
       const summary = await handle.result();
       expect(summary.calls.map((c) => [c.callId, c.state, c.dstDuration, c.recordUrl, c.endStatusText])).toEqual([
         ['call-1', 'ended', 30, 'http://127.0.0.1:1/rec/1.wav', 'normal'],
         ['call-2', 'ended', 5, 'http://127.0.0.1:1/rec/2.wav', 'normal'],
       ]);
-      expect(summary.calls[1]).toMatchObject({ caller: `${b.slice(0, 7)}****${b.slice(-4)}`, answeredAt: 1_800_000_102 });
+      expect(summary.calls[1]).toMatchObject({
+        caller: `${b.slice(0, 7)}****${b.slice(-4)}`,
+        answeredAt: 1_800_000_102,
+      });
       expect(summary.lastInteractionAt).toBe(new Date((1_800_000_100 + 7) * 1000).toISOString());
 
       const { searchAttributes, memo } = await handle.describe();
@@ -103,13 +126,20 @@ describe('maskedCallSession', () => {
       const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone(), ttlSeconds: 2 });
       const summary = await handle.result();
       expect(summary).toMatchObject({ status: 'closed', closedReason: 'ttl-expired', heldReferences: 0 });
-      expect(Date.parse(summary.closedAt as string) - Date.parse(summary.boundAt as string)).toBeGreaterThanOrEqual(2000);
+      expect(Date.parse(summary.closedAt as string) - Date.parse(summary.boundAt as string)).toBeGreaterThanOrEqual(
+        2000,
+      );
     });
   });
 
   it('extends the TTL up to the MaxAssignTime chosen at bind, not beyond', async () => {
     await run(async ({ client, taskQueue }) => {
-      const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone(), ttlSeconds: 2, maxTtlSeconds: 600 });
+      const handle = await startSession(client, taskQueue, {
+        mode: 'AXB',
+        src: phone(),
+        ttlSeconds: 2,
+        maxTtlSeconds: 600,
+      });
       await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
       const before = await handle.query(sessionStateQuery);
       const { expiresAt } = await handle.executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds: 60 }] });
@@ -123,6 +153,38 @@ describe('maskedCallSession', () => {
       // The original 2 s have passed: still open thanks to the extension.
       await new Promise((resolve) => setTimeout(resolve, 2500));
       expect((await handle.query(sessionStateQuery)).status).toBe('open');
+      await handle.executeUpdate(closeSessionUpdate);
+      await handle.result();
+    });
+  });
+
+  it('measures the extend limit from before the bind request, as the platform counts MaxAssignTime', async () => {
+    // The platform binds at once and starts counting MaxAssignTime; its answer arrives 3 s later.
+    await fetch(`${npp.sim.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'GetVirtualNum', kind: 'late-answer', latencyMs: 3000, count: 1 }),
+    });
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, {
+        mode: 'AXB',
+        src: phone(),
+        ttlSeconds: 60,
+        maxTtlSeconds: 120,
+      });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout: 15_000 }).toBeTruthy();
+      const { maxExpiresAt, expiresAt } = await handle.query(sessionStateQuery);
+      const [binding] = (await simBindings(npp.sim)) as (SimBinding & { expiresAt: number })[];
+      // The platform reports its expiry in whole seconds, rounded down.
+      expect(Date.parse(maxExpiresAt as string)).toBeLessThan(((binding?.expiresAt as number) + 1) * 1000);
+      // maxTtl - ttl measured from the answer would reach past the platform's unbinding.
+      expect(await rejection(handle.executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds: 60 }] }))).toMatch(
+        /^cannot extend past/,
+      );
+      const allowed = Math.floor((Date.parse(maxExpiresAt as string) - Date.parse(expiresAt as string)) / 1000);
+      expect(allowed).toBeGreaterThan(50);
+      const extended = await handle.executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds: allowed }] });
+      expect(Date.parse(extended.expiresAt)).toBeLessThanOrEqual(Date.parse(maxExpiresAt as string));
       await handle.executeUpdate(closeSessionUpdate);
       await handle.result();
     });
@@ -169,17 +231,39 @@ describe('maskedCallSession', () => {
       for (const order of ['clean', 'reversed', 'duplicated'] as const) {
         const handle = await startSession(client, taskQueue, { mode: 'AXB', src: a, dst: b, record: true });
         await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
-        const events = answeredCallEvents({ callId: 'c-1', bindId: 'b', caller: a, callee: b, start: 1_800_000_000, talkSeconds: 9, recordUrl: 'http://127.0.0.1:1/r.wav' });
+        const events = answeredCallEvents({
+          callId: 'c-1',
+          bindId: 'b',
+          caller: a,
+          callee: b,
+          start: 1_800_000_000,
+          talkSeconds: 9,
+          recordUrl: 'http://127.0.0.1:1/r.wav',
+        });
         await deliver(handle, events, order);
         // Keys pressed 1, 2, 3, delivered out of order and twice.
-        for (const [key, t] of [['3', 30], ['1', 10], ['2', 20], ['1', 10]] as const) {
-          await handle.signal(keyPressSignal, { eventId: `k-${key}`, callId: 'c-1', key, timestamp: 1_800_000_000 + t });
+        for (const [key, t] of [
+          ['3', 30],
+          ['1', 10],
+          ['2', 20],
+          ['1', 10],
+        ] as const) {
+          await handle.signal(keyPressSignal, {
+            eventId: `k-${key}`,
+            callId: 'c-1',
+            key,
+            timestamp: 1_800_000_000 + t,
+          });
         }
         await handle.executeUpdate(closeSessionUpdate);
         const { calls, lastInteractionAt } = await handle.result();
         results.push({ calls, lastInteractionAt });
       }
-      expect(results[0]?.calls[0]).toMatchObject({ state: 'ended', statusBits: 1 | 256 | 512 | 1024 | 4096, keys: ['1', '2', '3'] });
+      expect(results[0]?.calls[0]).toMatchObject({
+        state: 'ended',
+        statusBits: 1 | 256 | 512 | 1024 | 4096,
+        keys: ['1', '2', '3'],
+      });
       expect(results[1]).toEqual(results[0]);
       expect(results[2]).toEqual(results[0]);
     });
@@ -221,15 +305,29 @@ describe('maskedCallSession', () => {
 
   it('transient API faults are retried to success', async () => {
     await run(async ({ client, taskQueue }) => {
-      await fetch(`${npp.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'GetVirtualNum', kind: '5xx', count: 1 }) });
-      await fetch(`${npp.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'GetVirtualNum', kind: 'RequestLimitExceeded', count: 1 }) });
-      await fetch(`${npp.sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'DelVirtualNum', kind: 'drop-connection', count: 1 }) });
+      await fetch(`${npp.sim.url}/_sim/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'GetVirtualNum', kind: '5xx', count: 1 }),
+      });
+      await fetch(`${npp.sim.url}/_sim/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'GetVirtualNum', kind: 'RequestLimitExceeded', count: 1 }),
+      });
+      await fetch(`${npp.sim.url}/_sim/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'DelVirtualNum', kind: 'drop-connection', count: 1 }),
+      });
       const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone() });
       await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout: 15_000 }).toBeTruthy();
       await handle.executeUpdate(closeSessionUpdate);
       expect((await handle.result()).heldReferences).toBe(0);
       const history = await handle.fetchHistory();
-      const failedAttempts = history.events?.find((e) => e.activityTaskStartedEventAttributes?.attempt && e.activityTaskStartedEventAttributes.attempt > 1);
+      const failedAttempts = history.events?.find(
+        (e) => e.activityTaskStartedEventAttributes?.attempt && e.activityTaskStartedEventAttributes.attempt > 1,
+      );
       expect(failedAttempts).toBeDefined();
     });
   });
@@ -281,10 +379,27 @@ describe('maskedCallSession when a bind answer is lost', () => {
     });
   }, 60_000);
 
+  it('XB addReference: the retry refused by BizId recovers the reference the platform took unseen', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone() });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      await lateAnswer();
+      expect(await handle.executeUpdate(addReferenceUpdate)).toEqual({ heldReferences: 3, platformRefNum: 3 });
+      expect(await simBindings(npp.sim)).toMatchObject([{ RefNum: 3 }]);
+      await handle.executeUpdate(closeSessionUpdate);
+      expect(await handle.result()).toMatchObject({ heldReferences: 0, platformRefNum: 0 });
+    });
+  }, 60_000);
+
   it('AXB: the session fails as bind-failed and the orphan expires at MaxAssignTime (the documented risk)', async () => {
     await lateAnswer();
     await run(async ({ client, taskQueue }) => {
-      const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone(), ttlSeconds: 600, maxTtlSeconds: 900 });
+      const handle = await startSession(client, taskQueue, {
+        mode: 'AXB',
+        src: phone(),
+        ttlSeconds: 600,
+        maxTtlSeconds: 900,
+      });
       const failure = await handle.result().then(
         () => expect.unreachable('should fail'),
         (error: WorkflowFailedError) => error,
@@ -295,24 +410,4 @@ describe('maskedCallSession when a bind answer is lost', () => {
       npp.sim.reset();
     });
   }, 60_000);
-});
-
-describe('maskedCallSession on a long history', () => {
-  it('continues as new, carrying calls and deduplication, and still unbinds', async () => {
-    await run(async ({ client, taskQueue }) => {
-      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
-      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
-      const status = (i: number) => ({ eventId: `e-${i}`, callId: `call-${i}`, callStatus: 256, timestamp: 1_800_000_000 + i });
-      for (let i = 0; i < 80; i++) await handle.signal(callStatusSignal, status(i));
-      await expect.poll(async () => (await handle.describe()).runId, { timeout: 20_000 }).not.toBe(handle.firstExecutionRunId);
-      // A redelivery of an event the first run saw is still recognised.
-      await handle.signal(callStatusSignal, { ...status(0), callStatus: 4096 });
-      await handle.signal(callStatusSignal, status(80));
-      const closed = await handle.executeUpdate(closeSessionUpdate);
-      expect(closed.calls).toHaveLength(81);
-      expect(closed.calls[0]).toMatchObject({ callId: 'call-0', state: 'ringing' });
-      expect(closed).toMatchObject({ heldReferences: 0, status: 'closed' });
-      await handle.result();
-    });
-  });
 });

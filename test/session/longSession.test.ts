@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.ts';
+import { DirectorySink } from '../../src/archive/directorySink.ts';
+import { CALL_IDS_SEARCHABLE, CALLS_CARRIED } from '../../src/workflows/calls.ts';
+import {
+  addReferenceUpdate,
+  callRecordingSignal,
+  callStatusSignal,
+  closeSessionUpdate,
+  sessionStateQuery,
+} from '../../src/workflows/definitions.ts';
+import {
+  expectNoBindings,
+  type NppStack,
+  phone,
+  simBindings,
+  startNppStack,
+  startSession,
+} from '../helpers/session.ts';
+import { withWorker } from '../helpers/temporal.ts';
+
+// Sessions that live long: many calls, several runs (continue-as-new), and whatever is in flight
+// when a run hands over to the next one.
+
+let npp: NppStack;
+beforeAll(async () => {
+  npp = await startNppStack();
+});
+afterAll(() => npp.close());
+afterEach(async () => {
+  try {
+    await expectNoBindings(npp.sim);
+  } finally {
+    npp.sim.reset();
+  }
+});
+
+const run = <T>(fn: Parameters<typeof withWorker<T>>[1]) => withWorker({ activities: npp.activities }, fn);
+
+/** A call starting (StatusFlag 256) at second `i` of the test's clock. */
+const callStarted = (callId: string, i: number) => ({
+  eventId: `${callId}-256`,
+  callId,
+  callStatus: 256,
+  timestamp: 1_800_000_000 + i,
+});
+
+/** Enough call events to take a session with continueAsNewAfterEvents 100 past that mark. */
+async function fillHistory(handle: WorkflowHandle, count = 40): Promise<void> {
+  for (let i = 0; i < count; i++) await handle.signal(callStatusSignal, callStarted(`filler-${i}`, i));
+}
+
+async function addFault(rule: object): Promise<void> {
+  const response = await fetch(`${npp.sim.url}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(rule),
+  });
+  expect(response.status).toBe(200);
+}
+
+describe('maskedCallSession with many calls', () => {
+  it('keeps only the most recent CallIds searchable, so 80 calls still close and unbind', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone() });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      // Platform CallIds are 32 characters: 80 of them are over Temporal's 2 KiB per search attribute.
+      const callIds = Array.from({ length: 80 }, () => randomUUID().replaceAll('-', ''));
+      for (const [i, callId] of callIds.entries()) await handle.signal(callStatusSignal, callStarted(callId, i));
+
+      const closed = await handle.executeUpdate(closeSessionUpdate);
+      expect(closed).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
+      expect(closed.calls.map((call) => call.callId)).toEqual(callIds);
+      const { NppCallId } = (await handle.describe()).searchAttributes;
+      expect(NppCallId).toEqual(callIds.slice(-CALL_IDS_SEARCHABLE));
+      expect(JSON.stringify(NppCallId).length).toBeLessThan(2048);
+      await handle.result();
+      expect(await simBindings(npp.sim)).toEqual([]);
+    });
+  }, 60_000);
+
+  it('carries only the most recent calls into the next run, counting the older ones, and still dedupes', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      const total = CALLS_CARRIED + 30;
+      for (let i = 0; i < total; i++) await handle.signal(callStatusSignal, callStarted(`call-${i}`, i));
+      await expect.poll(async () => (await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
+      // A redelivery of the very first event: recognised although its call is no longer carried.
+      await handle.signal(callStatusSignal, { ...callStarted('call-0', 0), callStatus: 4096 });
+      await handle.signal(callStatusSignal, callStarted(`call-${total}`, total));
+
+      const closed = await handle.executeUpdate(closeSessionUpdate);
+      expect(closed).toMatchObject({ status: 'closed', heldReferences: 0 });
+      const earlier = closed.earlierCalls?.count ?? 0;
+      expect(earlier).toBeGreaterThan(0);
+      expect(closed.calls.length + earlier).toBe(total + 1);
+      expect(closed.calls.map((call) => call.callId)).toEqual(
+        Array.from({ length: closed.calls.length }, (_, k) => `call-${total + 1 - closed.calls.length + k}`),
+      );
+      expect(closed.earlierCalls).toEqual({ count: earlier, answered: 0, talkSeconds: 0 });
+      await handle.result();
+    });
+  }, 60_000);
+});
+
+describe('maskedCallSession continuing as new', () => {
+  it('a close arriving while the run waits to continue as new closes the session', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      // An addReference in flight (its answer comes in 8 s) holds back the continue-as-new...
+      await addFault({ action: 'GetVirtualNum', kind: 'latency', latencyMs: 8000, count: 1 });
+      const adding = handle.executeUpdate(addReferenceUpdate);
+      await expect.poll(async () => (await handle.describe()).raw.pendingActivities?.length).toBe(1);
+      // ...that becomes due now; the app closes the session meanwhile.
+      await fillHistory(handle);
+      expect((await handle.describe()).historyLength).toBeGreaterThanOrEqual(100);
+      const closing = handle.executeUpdate(closeSessionUpdate);
+
+      expect(await adding).toEqual({ heldReferences: 2, platformRefNum: 2 });
+      expect(await closing).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
+      expect((await handle.result()).closedReason).toBe('closed-by-app');
+      expect((await handle.describe()).runId).toBe(handle.firstExecutionRunId);
+    });
+  }, 60_000);
+
+  it('hands a recording whose archiving is still under way over to the next run', async () => {
+    const recording = Buffer.from('RIFF-session-recording-handed-over');
+    const stalled: ServerResponse[] = [];
+    let requests = 0;
+    // The first download stalls (as a slow link would); later ones are answered at once.
+    const server = createServer((_request, response) => {
+      requests++;
+      if (requests === 1) stalled.push(response);
+      else response.writeHead(200, { 'content-type': 'audio/wav' }).end(recording);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'npp-session-handover-'));
+    try {
+      const recordUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/rec/handover.wav`;
+      const activities = createActivities({
+        client: npp.client,
+        archive: { sink: new DirectorySink(dir), maxBytes: 1024 * 1024 },
+      });
+      await withWorker({ activities }, async ({ client, taskQueue }) => {
+        const handle = await startSession(client, taskQueue, {
+          mode: 'XB',
+          dst: phone(),
+          record: true,
+          continueAsNewAfterEvents: 100,
+        });
+        await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+        await handle.signal(callRecordingSignal, { eventId: 'rec-1', callId: 'recorded-call', recordUrl });
+        await expect.poll(() => requests).toBe(1);
+        await fillHistory(handle);
+
+        // The run continues as new without waiting for the stalled download...
+        await expect
+          .poll(async () => (await handle.describe()).runId, { timeout: 10_000 })
+          .not.toBe(handle.firstExecutionRunId);
+        // ...and the next run archives the recording itself.
+        await expect
+          .poll(
+            async () =>
+              (await handle.query(sessionStateQuery)).calls.find((c) => c.callId === 'recorded-call')?.archive,
+            {
+              timeout: 15_000,
+            },
+          )
+          .toBeTruthy();
+        await handle.executeUpdate(closeSessionUpdate);
+        const archived = (await handle.result()).calls.find((call) => call.callId === 'recorded-call')?.archive;
+        expect(archived).toMatchObject({ bytes: recording.length });
+        expect(readFileSync(archived?.location as string)).toEqual(recording);
+      });
+    } finally {
+      for (const response of stalled) response.destroy();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
