@@ -1,16 +1,16 @@
 import {
-  ActivityFailure,
+  type ActivityOptions,
   ApplicationFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
+  continueAsNew,
   isCancellation,
   log,
   patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
-  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -30,19 +30,21 @@ import {
   type CallBackStatus,
   type CancelCallBackResult,
   type CancelFlag,
+  type CarriedCallBack,
+  type CdrMissingReason,
   callBackHangupSignal,
   callBackStateQuery,
   cancelCallBackUpdate,
 } from './callBackDefinitions.ts';
-import { applyKeyPress, cdrSummary, hangupFromCdr, statusOf } from './callBackEvents.ts';
+import { cdrSummary, hangupFromCdr, statusOf } from './callBackEvents.ts';
 import { type ResolvedCallBackInput, resolveCallBackInput } from './callBackInput.ts';
+import { applyKeyPress } from './calls.ts';
 import { callRecordingSignal, callStatusSignal, keyPressSignal } from './definitions.ts';
+import { failureOf } from './failures.ts';
 import { NppCallId, NppSessionStatus } from './searchAttributes.ts';
 
 const { createCallBack } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.CreateCallBack);
 const { deleteCallBack } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DeleteCallBack);
-const { describeCallBackStatus } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DescribeCallBackStatus);
-const { describeCallBackCdr } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DescribeCallBackCdr);
 const { describeCallerDisplayList } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DescribeCallerDisplayList);
 const { archiveRecording } = proxyActivities<ArchiveActivities>(ARCHIVE_ACTIVITY_OPTIONS);
 
@@ -54,14 +56,13 @@ const MAX_CDR_POLLS = 10;
 const CDR_WINDOW_SLACK_SECONDS = 600;
 /** Runs from this change on send a BizId of their own and recover a call whose CreateCallBack answer was lost. */
 const NO_DOUBLE_RING_PATCH = 'callback-biz-id';
-
-/** What an activity failure said, as code and message. */
-function failureOf(error: unknown): { code: string; message: string } {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'Unknown', message: cause.message };
-  if (cause instanceof TimeoutFailure) return { code: 'Timeout', message: cause.message };
-  return { code: 'Unknown', message: error instanceof Error ? error.message : String(error) };
-}
+/**
+ * Runs polling from this change on outlive failed polls (backing off), stop at the polling limit and
+ * continue-as-new when the history grows; before it, a failed poll failed the run and polling never stopped.
+ */
+const PATIENT_POLLING_PATCH = 'callback-patient-polling';
+/** Longest pause after failed polls (unless pollIntervalSeconds is longer): an outage ends unnoticed otherwise. */
+const MAX_FAILED_POLL_BACKOFF_SECONDS = 300;
 
 /**
  * A callback call (回拨): CreateCallBack rings the caller, then (after an optional IVR) the callee,
@@ -70,6 +71,13 @@ function failureOf(error: unknown): { code: string; message: string } {
  * by then the run asks the platform itself (DescribeCallBackStatus, then DescribeCallBackCdr): a lost
  * webhook never leaves it open. The `cancel` update tears the call down with DeleteCallBack under the
  * chosen CancelFlag and answers whether the platform did; cancelling the run tears it down too.
+ *
+ * Polling. A poll that fails after all its attempts (platform or network outage) is logged and
+ * counted in the state, and the next waits twice as long (at most 5 minutes); the run never fails
+ * for it. Polling stops pollingLimitSeconds after it began (by default as long again as the call's
+ * longest life, at least an hour): the run then ends `ended` with `cdrMissing` and a
+ * `cdrMissingReason` saying whether the platform never reported the end or could not be reached. A
+ * long poll continues-as-new, carrying its state, when the history grows large.
  *
  * Double rings. CreateCallBack is not idempotent: an attempt can time out after the platform made the
  * call. Every request carries a BizId (the app's, else this run's id without dashes) and the platform
@@ -92,8 +100,9 @@ function failureOf(error: unknown): { code: string; message: string } {
  */
 export async function callBackCall(rawInput: CallBackInput): Promise<CallBackState> {
   const input = resolveCallBackInput(rawInput);
-  const createdAtMs = Date.now();
-  const state: CallBackState = {
+  const { carried } = input;
+  const createdAtMs = carried ? Date.parse(carried.state.createdAt) : Date.now();
+  const state: CallBackState = carried?.state ?? {
     callKey: input.callKey,
     status: 'created',
     src: maskPhone(input.src),
@@ -103,10 +112,19 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
     keys: [],
     createdAt: new Date(createdAtMs).toISOString(),
   };
-  const seen = new Set<string>();
+  const seen = new Set<string>(carried?.seenEventIds);
   /** Events that arrived before CreateCallBack answered with the CallId. */
   const early: { callId: string; bizId?: string; apply: () => void }[] = [];
-  let createSettled = false;
+  let createSettled = carried !== undefined;
+  const polling = { failedPollsInARow: carried?.failedPollsInARow ?? 0, cdrPolls: carried?.cdrPolls ?? 0 };
+  const withPollAttempts = (options: ActivityOptions): ActivityOptions =>
+    input.pollAttempts ? { ...options, retry: { ...options.retry, maximumAttempts: input.pollAttempts } } : options;
+  const { describeCallBackStatus } = proxyActivities<NppActivities>(
+    withPollAttempts(NPP_ACTIVITY_OPTIONS.DescribeCallBackStatus),
+  );
+  const { describeCallBackCdr } = proxyActivities<NppActivities>(
+    withPollAttempts(NPP_ACTIVITY_OPTIONS.DescribeCallBackCdr),
+  );
   const bizAppId = input.bizAppId ? { BizAppId: input.bizAppId } : {};
 
   function showDetails(): void {
@@ -119,6 +137,8 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
     if (state.callId) parts.push(`call ${state.callId}`);
     if (state.keys.length > 0) parts.push(`keys ${state.keys.join('')}`);
     if (state.cdr) parts.push(`${state.cdr.endStatusText}, ${state.cdr.duration} s`);
+    if (state.cdrMissingReason) parts.push(`no CDR: ${state.cdrMissingReason}`);
+    if (state.failedPolls) parts.push(`${state.failedPolls} failed polls`);
     setCurrentDetails(parts.join(' · '));
   }
 
@@ -151,6 +171,11 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
     state.endedAt = state.cdr.endedAt ?? new Date().toISOString();
   }
 
+  function applyPolledCdr(cdr: CallBackCdr): void {
+    const event = hangupFromCdr(cdr);
+    onEvent(event, () => applyHangup(event, 'poll'));
+  }
+
   setHandler(callStatusSignal, (event) =>
     onEvent(event, () => {
       state.statusBits |= event.callStatus;
@@ -162,7 +187,7 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
       state.recordUrl ??= event.recordUrl;
     }),
   );
-  setHandler(keyPressSignal, (event) => onEvent(event, () => applyKeyPress(state, event)));
+  setHandler(keyPressSignal, (event) => onEvent(event, () => Object.assign(state, applyKeyPress(state, event))));
   setHandler(callBackStateQuery, () => state);
 
   setHandler(
@@ -207,11 +232,15 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
     setStatus('cancelled');
   }
 
-  upsertMemo({ src: state.src, dst: state.dst, record: input.record, maxAllowTime: input.maxAllowTime });
-  setStatus('created');
+  if (carried) {
+    showDetails();
+  } else {
+    upsertMemo({ src: state.src, dst: state.dst, record: input.record, maxAllowTime: input.maxAllowTime });
+    setStatus('created');
+  }
   try {
     // Not cancellable: a call the platform created must be known, to be torn down.
-    await CancellationScope.nonCancellable(() => create(input));
+    if (!carried) await CancellationScope.nonCancellable(() => create(input));
     await waitForHangup(input);
     // The recording usually comes with the CDR; otherwise shortly after it.
     if (input.record && input.recordingWaitSeconds > 0 && state.cdr?.calleeAnsweredAt && !state.recordUrl) {
@@ -325,10 +354,7 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
       createSettled = true;
       for (const event of early.splice(0)) event.apply();
     }
-    if (recoveredCdr) {
-      const event = hangupFromCdr(recoveredCdr);
-      onEvent(event, () => applyHangup(event, 'poll'));
-    }
+    if (recoveredCdr) applyPolledCdr(recoveredCdr);
     upsertSearchAttributes([{ key: NppCallId, value: [state.callId] }]);
     upsertMemo({ srcDisplayNum: state.srcDisplayNum, dstDisplayNum: state.dstDisplayNum });
     showDetails();
@@ -364,17 +390,20 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
   /** Until the CDR is known: from the webhook, or, past the call's longest possible life, by polling. */
   async function waitForHangup(input: ResolvedCallBackInput): Promise<void> {
     const callId = state.callId as string;
+    // A continued run was already polling.
+    if (carried) return pollPatiently(callId);
     const deadline = createdAtMs + input.hangupTimeoutSeconds * 1000;
     if (await condition(() => state.cdr !== undefined, Math.max(1, deadline - Date.now()))) return;
     log.warn('no hangup CDR within the call’s longest possible life; asking the platform', { callId });
+    if (patched(PATIENT_POLLING_PATCH)) return pollPatiently(callId);
+    // Runs that began polling before the patch: a failed poll fails them, polling is unbounded.
     let cdrPolls = 0;
     while (state.cdr === undefined) {
       const ended = await platformSaysEnded(callId);
       if (ended) {
         const cdr = await polledCdr(callId);
         if (cdr) {
-          const event = hangupFromCdr(cdr);
-          onEvent(event, () => applyHangup(event, 'poll'));
+          applyPolledCdr(cdr);
           break;
         }
         if (++cdrPolls >= MAX_CDR_POLLS) {
@@ -385,6 +414,75 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
       }
       await condition(() => state.cdr !== undefined, input.pollIntervalSeconds * 1000);
     }
+  }
+
+  /**
+   * Polls until the CDR is known, the platform has none, or the polling limit passes. A failed poll
+   * only lengthens the pause before the next one; the history is renewed by continue-as-new.
+   */
+  async function pollPatiently(callId: string): Promise<void> {
+    const giveUpAt = createdAtMs + (input.hangupTimeoutSeconds + input.pollingLimitSeconds) * 1000;
+    while (state.cdr === undefined) {
+      if (continueAsNewDue()) await continueAsNewCarryingState();
+      let pauseSeconds = input.pollIntervalSeconds;
+      try {
+        const ended = await platformSaysEnded(callId);
+        const cdr = ended ? await polledCdr(callId) : undefined;
+        polling.failedPollsInARow = 0;
+        if (cdr) return applyPolledCdr(cdr);
+        if (ended && ++polling.cdrPolls >= MAX_CDR_POLLS) return endWithoutCdr(callId, 'platform-has-no-cdr');
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        polling.failedPollsInARow++;
+        pauseSeconds = Math.min(
+          input.pollIntervalSeconds * 2 ** polling.failedPollsInARow,
+          Math.max(input.pollIntervalSeconds, MAX_FAILED_POLL_BACKOFF_SECONDS),
+        );
+        const failure = failureOf(error);
+        state.failedPolls = (state.failedPolls ?? 0) + 1;
+        state.lastPollFailure = { ...failure, at: new Date().toISOString() };
+        showDetails();
+        log.warn('polling the platform failed; asking again later', {
+          callId,
+          code: failure.code,
+          failedInARow: polling.failedPollsInARow,
+          pauseSeconds,
+        });
+      }
+      const untilGiveUp = giveUpAt - Date.now();
+      if (untilGiveUp <= 0) {
+        const reason: CdrMissingReason =
+          polling.failedPollsInARow > 0
+            ? 'platform-unreachable'
+            : polling.cdrPolls > 0
+              ? 'platform-has-no-cdr'
+              : 'call-never-ended';
+        return endWithoutCdr(callId, reason);
+      }
+      await condition(() => state.cdr !== undefined, Math.min(pauseSeconds * 1000, untilGiveUp));
+    }
+  }
+
+  function endWithoutCdr(callId: string, reason: CdrMissingReason): void {
+    state.cdrMissing = true;
+    state.cdrMissingReason = reason;
+    log.error('the run ends without the call’s CDR', { callId, reason });
+    showDetails();
+  }
+
+  function continueAsNewDue(): boolean {
+    const { continueAsNewSuggested, historyLength } = workflowInfo();
+    return (
+      continueAsNewSuggested ||
+      (input.continueAsNewAfterEvents !== undefined && historyLength >= input.continueAsNewAfterEvents)
+    );
+  }
+
+  async function continueAsNewCarryingState(): Promise<never> {
+    // A cancel in flight finishes here, so the next run starts from its outcome.
+    await condition(allHandlersFinished);
+    const next: CarriedCallBack = { state, seenEventIds: [...seen], ...polling };
+    return continueAsNew<typeof callBackCall>({ ...rawInput, carried: next });
   }
 
   async function platformSaysEnded(callId: string): Promise<boolean> {

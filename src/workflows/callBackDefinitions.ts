@@ -101,9 +101,46 @@ export interface CallBackInput {
   hangupTimeoutSeconds?: number;
   /** Seconds between those polls. Default 60. */
   pollIntervalSeconds?: number;
+  /**
+   * Seconds to keep polling after hangupTimeoutSeconds before giving up (see CdrMissingReason).
+   * Default: the call's longest life (ringing allowance + MaxAllowTime) again, at least one hour.
+   */
+  pollingLimitSeconds?: number;
+  /**
+   * Attempts of each DescribeCallBackStatus / DescribeCallBackCdr poll before it counts as failed.
+   * A failed poll does not end the run: it waits twice as long as after the previous failure (from
+   * pollIntervalSeconds, at most 5 minutes, or pollIntervalSeconds if longer) and asks again. Default: the activities' own policy (8).
+   */
+  pollAttempts?: number;
+  /** Continue-as-new once the history has this many events while polling (default: when Temporal suggests it). */
+  continueAsNewAfterEvents?: number;
   /** Seconds to keep waiting for a recording URL the CDR did not carry. Default 120. */
   recordingWaitSeconds?: number;
+  /** State carried over by continue-as-new while polling; never set by apps. */
+  carried?: CarriedCallBack;
 }
+
+/** What a run polling the platform hands to the run it continues as. */
+export interface CarriedCallBack {
+  state: CallBackState;
+  seenEventIds: string[];
+  /** Polls that failed since the last one that answered: the backoff grows with them. */
+  failedPollsInARow: number;
+  /** Polls of DescribeCallBackCdr that found no record after the platform said the call ended. */
+  cdrPolls: number;
+}
+
+/**
+ * Why a run ended (status `ended`, `cdrMissing: true`) without the call's CDR:
+ * - `platform-has-no-cdr`: the platform said the call ended but DescribeCallBackCdr kept finding no
+ *   record of it;
+ * - `call-never-ended`: the polling limit passed while the platform still said the call was going on,
+ *   although it cannot last longer than ringing plus MaxAllowTime: a platform fault to report;
+ * - `platform-unreachable`: the polling limit passed while every recent poll failed (see
+ *   `lastPollFailure`): the call's outcome is unknown, look it up on the console.
+ * The run logs an error in each case.
+ */
+export type CdrMissingReason = 'platform-has-no-cdr' | 'call-never-ended' | 'platform-unreachable';
 
 export type CallBackStatus =
   | 'created'
@@ -168,8 +205,14 @@ export interface CallBackState {
    * from the first event the platform pushed for it, or from its CDR found by BizId.
    */
   callIdRecoveredFrom?: 'event' | 'cdr';
-  /** Ended without a CDR: the platform said the call ended but never produced its record. */
+  /** Ended without a CDR: the platform never produced its record, or polling gave up (cdrMissingReason). */
   cdrMissing?: boolean;
+  /** Why the CDR is missing. Absent on runs started before polling gave reasons. */
+  cdrMissingReason?: CdrMissingReason;
+  /** Polls of the platform that failed after all their attempts; the run went on polling. */
+  failedPolls?: number;
+  /** The latest of those failures, with its ISO-8601 time. */
+  lastPollFailure?: { code: string; message: string; at: string };
   /** ISO-8601 times. */
   createdAt: string;
   endedAt?: string;

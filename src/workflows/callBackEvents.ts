@@ -3,7 +3,6 @@
 import type { CallBackCdr } from '../npp/models.ts';
 import { StatusFlagBits as Bit } from '../npp/models.ts';
 import type { CallBackCdrSummary, CallBackHangupEvent, CallBackState, CallBackStatus } from './callBackDefinitions.ts';
-import type { KeyPressEvent } from './definitions.ts';
 
 /** CallBackCdr.CallEndStatus meanings. */
 export const CALLBACK_END_STATUS_TEXT: Record<number, string> = {
@@ -22,20 +21,13 @@ const ENDED_BITS =
 export function statusOf(state: CallBackState): CallBackStatus {
   if (state.status === 'cancelled' || state.status === 'failed') return state.status;
   const bits = state.statusBits;
-  if (state.cdr !== undefined || bits & ENDED_BITS) return 'ended';
+  // Polling gave up (cdrMissingReason) only once the call cannot be going on any more.
+  if (state.cdr !== undefined || state.cdrMissingReason !== undefined || bits & ENDED_BITS) return 'ended';
   if (bits & Bit.CalleeAnswered) return 'connected';
   if (bits & (Bit.CalleeCallStart | Bit.CalleeRinging)) return 'callee-ringing';
   if (bits & Bit.CallerAnswered) return 'caller-answered';
   if (bits & (Bit.CallerCallStart | Bit.CallerRinging)) return 'caller-ringing';
   return 'created';
-}
-
-export function applyKeyPress(state: CallBackState, event: KeyPressEvent): void {
-  const keyed = [...(state.keyTimes ?? []), { key: event.key, timestamp: event.timestamp }].sort(
-    (a, b) => a.timestamp - b.timestamp || a.key.localeCompare(b.key),
-  );
-  state.keyTimes = keyed;
-  state.keys = keyed.map((k) => k.key);
 }
 
 const iso = (seconds: number | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : undefined);

@@ -13,6 +13,8 @@ export const DEFAULT_MAX_ALLOW_MINUTES = 30;
 export const RINGING_ALLOWANCE_SECONDS = 5 * 60;
 export const DEFAULT_POLL_INTERVAL_SECONDS = 60;
 export const DEFAULT_RECORDING_WAIT_SECONDS = 120;
+/** Polling goes on at least this long past the call's longest life: platform outages last minutes. */
+export const MIN_DEFAULT_POLLING_LIMIT_SECONDS = 3600;
 
 /** 0086 + an 11-digit mobile: the only kind of caller CreateCallBack accepts. */
 const MOBILE = /^00861\d{10}$/;
@@ -26,6 +28,7 @@ export interface ResolvedCallBackInput extends CallBackInput {
   statusFlag: number;
   hangupTimeoutSeconds: number;
   pollIntervalSeconds: number;
+  pollingLimitSeconds: number;
   recordingWaitSeconds: number;
 }
 
@@ -109,6 +112,14 @@ export function resolveCallBackInput(input: CallBackInput): ResolvedCallBackInpu
   wholeNumber(hangupTimeoutSeconds, 'hangupTimeoutSeconds', 1, 2 * 24 * 3600);
   const pollIntervalSeconds = input.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS;
   wholeNumber(pollIntervalSeconds, 'pollIntervalSeconds', 1, 3600);
+  const pollingLimitSeconds =
+    input.pollingLimitSeconds ??
+    Math.max(RINGING_ALLOWANCE_SECONDS + maxAllowTime * 60, MIN_DEFAULT_POLLING_LIMIT_SECONDS);
+  wholeNumber(pollingLimitSeconds, 'pollingLimitSeconds', 1, 7 * 24 * 3600);
+  if (input.pollAttempts !== undefined) wholeNumber(input.pollAttempts, 'pollAttempts', 1, 20);
+  if (input.continueAsNewAfterEvents !== undefined) {
+    wholeNumber(input.continueAsNewAfterEvents, 'continueAsNewAfterEvents', 100, 50_000);
+  }
   const recordingWaitSeconds = input.recordingWaitSeconds ?? DEFAULT_RECORDING_WAIT_SECONDS;
   wholeNumber(recordingWaitSeconds, 'recordingWaitSeconds', 0, 24 * 3600);
   return {
@@ -118,6 +129,7 @@ export function resolveCallBackInput(input: CallBackInput): ResolvedCallBackInpu
     statusFlag,
     hangupTimeoutSeconds,
     pollIntervalSeconds,
+    pollingLimitSeconds,
     recordingWaitSeconds,
   };
 }

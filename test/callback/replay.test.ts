@@ -87,4 +87,27 @@ describe('callBackCall replay', () => {
     });
     await replayAndMaybeRecord(history, 'callBackCall-polled.json');
   });
+
+  it('replays a fresh history: callbacks dropped, polls failing past their retries, CDR polled after', async () => {
+    await setDelivery(stack.sim, { drop: true });
+    await fetch(`${stack.sim.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'DescribeCallBackStatus', kind: 'drop-connection', count: 2 }),
+    });
+    const history = await withWorker({ activities: stack.activities }, async ({ client, taskQueue }) => {
+      const handle = await startCallBack(client, taskQueue, {
+        callKey: `replay-outage-${Date.now()}`,
+        hangupTimeoutSeconds: 1,
+        pollIntervalSeconds: 1,
+        pollAttempts: 1,
+      });
+      const callId = await callIdOf(handle);
+      await setDelivery(stack.sim, { drop: false });
+      await progress(stack.sim, callId, { until: 'ended' });
+      expect(await handle.result()).toMatchObject({ status: 'ended', cdr: { source: 'poll' }, failedPolls: 2 });
+      return handle.fetchHistory();
+    });
+    await replayAndMaybeRecord(history, 'callBackCall-outage.json');
+  });
 });
