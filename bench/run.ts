@@ -33,6 +33,12 @@ async function main(args: string[]): Promise<number> {
       'ops/s and latency are medians of the rounds.\n',
   );
   const context = new BenchContext(quick);
+  // Ctrl-C stops the dev server and the simulator too, instead of leaving them running.
+  const interrupt = () => {
+    context.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   const started = performance.now();
   try {
     for (const benchmark of selected) {

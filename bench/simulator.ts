@@ -19,7 +19,8 @@ export interface SimulatorProcess {
 export async function startSimulatorProcess(): Promise<SimulatorProcess> {
   const child = spawn(process.execPath, [new URL('./simulatorProcess.ts', import.meta.url).pathname], {
     env: { ...process.env, BENCH_SIM_SECRET_ID: SIM_SECRET_ID, BENCH_SIM_SECRET_KEY: SIM_SECRET_KEY },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // stdin stays open while this process lives: the child ends when it closes.
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const firstLine = once(createInterface({ input: child.stdout }), 'line').then(([line]) => line as string);
   const exitedFirst = once(child, 'exit').then(([code]) => {

@@ -1,7 +1,8 @@
 import { startSimulator } from '../src/simulator/server.ts';
 
 // Child-process entry: the NPP simulator on its own event loop, so that the platform's work does not
-// count as the cost of the client under test. Prints `{"url": …}` once listening; ends on SIGTERM.
+// count as the cost of the client under test. Prints `{"url": …}` once listening; ends on SIGTERM or
+// when its parent goes away (stdin closes), so an interrupted run leaves no simulator behind.
 
 const sim = await startSimulator({
   secretId: process.env.BENCH_SIM_SECRET_ID ?? '',
@@ -10,6 +11,9 @@ const sim = await startSimulator({
   pool: 256,
 });
 process.stdout.write(`${JSON.stringify({ url: sim.url })}\n`);
-process.once('SIGTERM', () => {
+const stop = () => {
   sim.close().then(() => process.exit(0));
-});
+};
+process.once('SIGTERM', stop);
+process.stdin.once('close', stop);
+process.stdin.resume();
