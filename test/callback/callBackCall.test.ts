@@ -225,6 +225,9 @@ describe('callBackCall', () => {
       ],
       [{ bizId: 'not allowed!' }, /bizId must be 1-64 letters or digits/],
       [{ srcDisplayNum: '12345' }, /srcDisplayNum must be a 0086-prefixed number/],
+      [{ pollingLimitSeconds: 0 }, /pollingLimitSeconds must be a whole number between 1 and/],
+      [{ pollAttempts: 0 }, /pollAttempts must be a whole number between 1 and 20/],
+      [{ continueAsNewAfterEvents: 10 }, /continueAsNewAfterEvents must be a whole number between 100 and/],
     ];
     await run(({ client, taskQueue }) =>
       Promise.all(

@@ -1,4 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { StatusFlagBits as Bit } from '../../src/npp/models.ts';
 import type { Simulator } from '../../src/simulator/server.ts';
 import { callBackStateQuery } from '../../src/workflows/callBackDefinitions.ts';
@@ -12,7 +13,7 @@ import {
   startCallBackStack,
 } from '../helpers/callback.ts';
 import { phone } from '../helpers/session.ts';
-import { captureRuntimeLogs, withWorker } from '../helpers/temporal.ts';
+import { captureRuntimeLogs, testDataConverter, withWorker } from '../helpers/temporal.ts';
 
 // Polling the platform after the webhook stayed silent: failed polls back off instead of failing the
 // run, polling stops at its limit with a stated reason, and a long poll continues-as-new.
@@ -27,6 +28,10 @@ afterEach(async () => {
 });
 afterAll(() => stack.close());
 
+const replayOptions = () => ({
+  workflowBundle: { codePath: inject('workflowBundlePath') },
+  dataConverter: testDataConverter(),
+});
 const run = <T>(fn: Parameters<typeof withWorker<T>>[1]) => withWorker({ activities: stack.activities }, fn);
 
 /** The platform answers the next `count` DescribeCallBackStatus requests (every one without a count) with HTTP 503. */
@@ -96,6 +101,9 @@ describe('callBackCall polling', () => {
       await progress(stack.sim, callId, { until: 'callee-answered' });
       const result = await handle.result();
       const firstRun = await client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+      // Both the run that continued-as-new and the last one (started from the carried state) replay.
+      const lastRun = await client.workflow.getHandle(handle.workflowId).fetchHistory();
+      for (const history of [firstRun, lastRun]) await Worker.runReplayHistory(replayOptions(), history);
       return {
         result,
         callId,
