@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
 import { CALL_IDS_SEARCHABLE, CALLS_CARRIED } from '../../src/workflows/calls.ts';
@@ -24,7 +25,7 @@ import {
   startNppStack,
   startSession,
 } from '../helpers/session.ts';
-import { withWorker } from '../helpers/temporal.ts';
+import { testDataConverter, withWorker } from '../helpers/temporal.ts';
 
 // Sessions that live long: many calls, several runs (continue-as-new), and whatever is in flight
 // when a run hands over to the next one.
@@ -52,9 +53,20 @@ const callStarted = (callId: string, i: number) => ({
   timestamp: 1_800_000_000 + i,
 });
 
-/** Enough call events to take a session with continueAsNewAfterEvents 100 past that mark. */
-async function fillHistory(handle: WorkflowHandle, count = 40): Promise<void> {
-  for (let i = 0; i < count; i++) await handle.signal(callStatusSignal, callStarted(`filler-${i}`, i));
+/** Call events until the history is past `events` (signals may share workflow tasks, so count). */
+async function fillHistory(handle: WorkflowHandle, events = 110): Promise<void> {
+  for (let i = 0; (await handle.describe()).historyLength < events; i += 10) {
+    for (let k = i; k < i + 10; k++) await handle.signal(callStatusSignal, callStarted(`filler-${k}`, k));
+  }
+}
+
+/** The new code paths must replay too: each run of the session, from its recorded history. */
+async function expectReplays(handle: WorkflowHandle, runIds: string[]): Promise<void> {
+  const options = { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: testDataConverter() };
+  for (const runId of runIds) {
+    const history = await handle.client.getHandle(handle.workflowId, runId).fetchHistory();
+    await Worker.runReplayHistory(options, history, `${handle.workflowId}/${runId}`);
+  }
 }
 
 async function addFault(rule: object): Promise<void> {
@@ -83,6 +95,7 @@ describe('maskedCallSession with many calls', () => {
       expect(JSON.stringify(NppCallId).length).toBeLessThan(2048);
       await handle.result();
       expect(await simBindings(npp.sim)).toEqual([]);
+      await expectReplays(handle, [handle.firstExecutionRunId]);
     });
   }, 60_000);
 
@@ -129,6 +142,7 @@ describe('maskedCallSession continuing as new', () => {
       expect(await closing).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
       expect((await handle.result()).closedReason).toBe('closed-by-app');
       expect((await handle.describe()).runId).toBe(handle.firstExecutionRunId);
+      await expectReplays(handle, [handle.firstExecutionRunId]);
     });
   }, 60_000);
 
@@ -180,6 +194,7 @@ describe('maskedCallSession continuing as new', () => {
         const archived = (await handle.result()).calls.find((call) => call.callId === 'recorded-call')?.archive;
         expect(archived).toMatchObject({ bytes: recording.length });
         expect(readFileSync(archived?.location as string)).toEqual(recording);
+        await expectReplays(handle, [handle.firstExecutionRunId, (await handle.describe()).runId]);
       });
     } finally {
       for (const response of stalled) response.destroy();
