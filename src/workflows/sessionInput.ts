@@ -1,8 +1,8 @@
 // Validation and defaults of a session's input. Pure: runs first thing in the workflow, so bad input
 // fails the run at once, non-retryable, with a reason that names the field (never the number).
-import { ApplicationFailure } from '@temporalio/workflow';
 import { isPlatformNumber } from '../phone.ts';
 import type { SessionInput } from './definitions.ts';
+import { inputChecks } from './inputChecks.ts';
 
 export const DEFAULT_TTL_SECONDS = 24 * 3600;
 /** GetVirtualNum.MaxAssignTime cannot exceed 168 hours. */
@@ -23,15 +23,7 @@ export interface ResolvedSessionInput extends SessionInput {
   drainSeconds: number;
 }
 
-function reject(reason: string): never {
-  throw ApplicationFailure.create({ type: INVALID_SESSION_INPUT, message: reason, nonRetryable: true });
-}
-
-function wholeNumber(value: unknown, field: string, min: number, max: number): void {
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    reject(`${field} must be a whole number between ${min} and ${max}`);
-  }
-}
+const { reject, wholeNumber } = inputChecks(INVALID_SESSION_INPUT);
 
 export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
   if (typeof input !== 'object' || input === null) reject('input must be an object');
@@ -39,7 +31,11 @@ export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
     reject('sessionKey must be 1-128 characters of letters, digits, ".", "_", ":" or "-"');
   }
   if (input.mode !== 'AXB' && input.mode !== 'XB') reject('mode must be "AXB" or "XB"');
-  if (!isPlatformNumber(input.dst)) reject('dst must be a number in the platform format: 0086 then 11 digits of a mobile or a fixed line with area code');
+  if (!isPlatformNumber(input.dst)) {
+    reject(
+      'dst must be a number in the platform format: 0086 then 11 digits of a mobile or a fixed line with area code',
+    );
+  }
   if (input.mode === 'AXB') {
     if (!isPlatformNumber(input.src)) reject('src is required in AXB mode and must be 0086-prefixed like dst');
     if (input.src === input.dst) reject('src and dst must differ');
@@ -51,7 +47,9 @@ export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
     if (!Array.isArray(input.accreditList) || input.accreditList.length > MAX_ACCREDIT_LIST) {
       reject(`accreditList must be a list of at most ${MAX_ACCREDIT_LIST} numbers`);
     }
-    input.accreditList.forEach((n, i) => isPlatformNumber(n) || reject(`accreditList[${i}] is not a 0086-prefixed number`));
+    for (const [i, n] of input.accreditList.entries()) {
+      if (!isPlatformNumber(n)) reject(`accreditList[${i}] is not a 0086-prefixed number`);
+    }
   }
   if (input.assignVirtualNum !== undefined && !isPlatformNumber(input.assignVirtualNum)) {
     reject('assignVirtualNum must be a 0086-prefixed number');
