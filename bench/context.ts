@@ -19,6 +19,7 @@ export class BenchContext {
   readonly quick: boolean;
   #simulator: Promise<SimulatorProcess> | undefined;
   #temporal: Promise<TemporalStack> | undefined;
+  #closed: Promise<void> | undefined;
 
   constructor(quick: boolean) {
     this.quick = quick;
@@ -27,11 +28,6 @@ export class BenchContext {
   /** Measure options of a benchmark: its own settings over the defaults, or the quick ones. */
   measure(settings: Partial<MeasureOptions> = {}): MeasureOptions {
     return this.quick ? QUICK : { ...FULL, ...settings };
-  }
-
-  /** Loop sizes (sessions, callbacks) that shrink in quick mode. */
-  size(full: number, quick: number): number {
-    return this.quick ? quick : full;
   }
 
   simulator(): Promise<SimulatorProcess> {
@@ -45,8 +41,12 @@ export class BenchContext {
     return this.#temporal;
   }
 
-  async close(): Promise<void> {
-    if (this.#temporal) await (await this.#temporal).close();
-    if (this.#simulator) await (await this.#simulator).close();
+  /** Stops what was started; an interrupt and the normal end may both call it. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      if (this.#temporal) await (await this.#temporal).close();
+      if (this.#simulator) await (await this.#simulator).close();
+    })();
+    return this.#closed;
   }
 }

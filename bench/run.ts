@@ -34,11 +34,11 @@ async function main(args: string[]): Promise<number> {
   );
   const context = new BenchContext(quick);
   // Ctrl-C stops the dev server and the simulator too, instead of leaving them running.
-  const interrupt = () => {
-    context.close().finally(() => process.exit(130));
+  const interrupt = (exitCode: number) => () => {
+    context.close().finally(() => process.exit(exitCode));
   };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  process.once('SIGINT', interrupt(130));
+  process.once('SIGTERM', interrupt(143));
   const started = performance.now();
   try {
     for (const benchmark of selected) {

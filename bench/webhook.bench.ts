@@ -136,7 +136,12 @@ export const webhookBenchmark: Benchmark = {
     } finally {
       await http.close();
       await app.close();
-      await Promise.all(sessions.map(({ sessionKey }) => stack.sessions.closeSession(sessionKey)));
+      await Promise.all(
+        sessions.map(async ({ sessionKey, workflowId }) => {
+          await stack.sessions.closeSession(sessionKey);
+          await stack.client.workflow.getHandle(workflowId).result();
+        }),
+      );
     }
   },
 };
