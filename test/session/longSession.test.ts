@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,12 +60,18 @@ async function fillHistory(handle: WorkflowHandle, events = 110): Promise<void> 
   }
 }
 
-/** The new code paths must replay too: each run of the session, from its recorded history. */
-async function expectReplays(handle: WorkflowHandle, runIds: string[]): Promise<void> {
+/**
+ * The new code paths must replay too: each run of the session, from its recorded history.
+ * `NPP_RECORD_HISTORY=1` also stores the first run's history as a fixture replay.test.ts keeps replaying.
+ */
+async function expectReplays(handle: WorkflowHandle, runIds: string[], fixture?: string): Promise<void> {
   const options = { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: testDataConverter() };
   for (const runId of runIds) {
     const history = await handle.client.getHandle(handle.workflowId, runId).fetchHistory();
     await Worker.runReplayHistory(options, history, `${handle.workflowId}/${runId}`);
+    if (fixture && runId === runIds[0] && process.env.NPP_RECORD_HISTORY === '1') {
+      writeFileSync(new URL(`../fixtures/histories/${fixture}`, import.meta.url), JSON.stringify(history));
+    }
   }
 }
 
@@ -142,7 +148,7 @@ describe('maskedCallSession continuing as new', () => {
       expect(await closing).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
       expect((await handle.result()).closedReason).toBe('closed-by-app');
       expect((await handle.describe()).runId).toBe(handle.firstExecutionRunId);
-      await expectReplays(handle, [handle.firstExecutionRunId]);
+      await expectReplays(handle, [handle.firstExecutionRunId], 'maskedCallSession-close-before-continue.json');
     });
   }, 60_000);
 
@@ -194,7 +200,8 @@ describe('maskedCallSession continuing as new', () => {
         const archived = (await handle.result()).calls.find((call) => call.callId === 'recorded-call')?.archive;
         expect(archived).toMatchObject({ bytes: recording.length });
         expect(readFileSync(archived?.location as string)).toEqual(recording);
-        await expectReplays(handle, [handle.firstExecutionRunId, (await handle.describe()).runId]);
+        const runIds = [handle.firstExecutionRunId, (await handle.describe()).runId];
+        await expectReplays(handle, runIds, 'maskedCallSession-archive-handover.json');
       });
     } finally {
       for (const response of stalled) response.destroy();
