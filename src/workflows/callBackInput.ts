@@ -1,8 +1,6 @@
-// Validation and defaults of a callback call's input. Pure: runs first thing in the workflow, so bad
-// input fails the run at once, non-retryable, with a reason that names the field (never the number).
-import { ApplicationFailure } from '@temporalio/workflow';
 import { isPlatformNumber } from '../phone.ts';
 import type { CallBackInput } from './callBackDefinitions.ts';
+import { inputChecks } from './inputChecks.ts';
 import { ALL_STATUS_BITS } from './sessionInput.ts';
 
 export const INVALID_CALLBACK_INPUT = 'InvalidCallBackInput';
@@ -32,15 +30,7 @@ export interface ResolvedCallBackInput extends CallBackInput {
   recordingWaitSeconds: number;
 }
 
-function reject(reason: string): never {
-  throw ApplicationFailure.create({ type: INVALID_CALLBACK_INPUT, message: reason, nonRetryable: true });
-}
-
-function wholeNumber(value: unknown, field: string, min: number, max: number): void {
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    reject(`${field} must be a whole number between ${min} and ${max}`);
-  }
-}
+const { reject, wholeNumber } = inputChecks(INVALID_CALLBACK_INPUT);
 
 function validatePreCallerHandle(handle: CallBackInput['preCallerHandle']): void {
   if (handle === undefined) return;

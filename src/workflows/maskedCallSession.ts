@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   CancellationScope,
@@ -12,7 +11,6 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
-  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
   uuid4,
@@ -52,6 +50,7 @@ import {
   type SessionStatus,
   sessionStateQuery,
 } from './definitions.ts';
+import { failureOf } from './failures.ts';
 import { NppBindId, NppCallId, NppSessionStatus, NppVirtualNum } from './searchAttributes.ts';
 import { type ResolvedSessionInput, resolveSessionInput } from './sessionInput.ts';
 
@@ -63,14 +62,6 @@ const { archiveRecording } = proxyActivities<ArchiveActivities>(ARCHIVE_ACTIVITY
 const MAX_SEEN_EVENT_IDS = 5000;
 /** Pause before retrying an unbind that failed for good (credentials, parameters): a human must act. */
 const STUCK_UNBIND_MAX_PAUSE_MS = 3_600_000;
-
-/** What an activity failure said, as code and message. */
-function failureOf(error: unknown): { code: string; message: string } {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'Unknown', message: cause.message };
-  if (cause instanceof TimeoutFailure) return { code: 'Timeout', message: cause.message };
-  return { code: 'Unknown', message: error instanceof Error ? error.message : String(error) };
-}
 
 const isBindingGone = (error: unknown) => failureOf(error).code === BUSINESS_ERROR_CODES.BindingNotFound.code;
 

@@ -35,7 +35,12 @@ export interface NppStack {
 
 /** The simulator over HTTP and the activities built on the real client pointed at it. */
 export async function startNppStack(options: Partial<SimulatorOptions> = {}): Promise<NppStack> {
-  const sim = await startSimulator({ secretId: SECRET_ID, secretKey: SECRET_KEY, delivery: { baseDelayMs: 20 }, ...options });
+  const sim = await startSimulator({
+    secretId: SECRET_ID,
+    secretKey: SECRET_KEY,
+    delivery: { baseDelayMs: 20 },
+    ...options,
+  });
   const client = new NppClient({
     endpoint: sim.url,
     secretId: SECRET_ID,
@@ -120,19 +125,34 @@ export function answeredCallEvents(call: {
     ? { eventId: `${callId}-record`, callId, bindId, recordUrl: call.recordUrl }
     : undefined;
   return {
-    statuses: [status(1, start), status(256, start), status(512, start + 1), status(1024, start + 2), status(4096, end)],
+    statuses: [
+      status(1, start),
+      status(256, start),
+      status(512, start + 1),
+      status(1024, start + 2),
+      status(4096, end),
+    ],
     hangup,
     recording,
   };
 }
 
 /** Signals one call's events in the given order (a list of thunks), as the webhook would. */
-export async function deliver(handle: WorkflowHandle, events: ReturnType<typeof answeredCallEvents>, order: 'clean' | 'reversed' | 'duplicated' = 'clean') {
+export async function deliver(
+  handle: WorkflowHandle,
+  events: ReturnType<typeof answeredCallEvents>,
+  order: 'clean' | 'reversed' | 'duplicated' = 'clean',
+) {
   const sends: (() => Promise<void>)[] = [
     ...events.statuses.map((event) => () => handle.signal(callStatusSignal, event)),
     () => handle.signal(callHangupSignal, events.hangup),
     ...(events.recording ? [() => handle.signal(callRecordingSignal, events.recording as CallRecordingEvent)] : []),
   ];
-  const sequence = order === 'reversed' ? [...sends].reverse() : order === 'duplicated' ? [...sends, ...sends, sends[0] as () => Promise<void>] : sends;
+  const sequence =
+    order === 'reversed'
+      ? [...sends].reverse()
+      : order === 'duplicated'
+        ? [...sends, ...sends, sends[0] as () => Promise<void>]
+        : sends;
   for (const send of sequence) await send();
 }
