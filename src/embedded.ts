@@ -15,7 +15,7 @@ import { ensureReconcileSchedule } from './schedules/reconcileSchedule.ts';
 import { type Simulator, startSimulator } from './simulator/server.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, loadTemporalConfig } from './temporal/connection.ts';
 import { dataConverterFromEnv } from './temporal/dataConverter.ts';
-import { registerSearchAttributes, startDevServer, type TemporalServer } from './temporal/devServer.ts';
+import { attachToTemporal, startDevServer, type TemporalServer } from './temporal/devServer.ts';
 import { type ConfiguredWebhook, startConfiguredWebhook } from './webhooks/fromEnv.ts';
 import { createNppWorker, loadWorkerConfig } from './worker.ts';
 
@@ -166,22 +166,7 @@ async function connectTemporal(
   options: EmbeddedOptions,
   uiCodecEndpoint: string | undefined,
 ): Promise<TemporalServer> {
-  const config = loadTemporalConfig(env);
-  const reuse = env.TEMPORAL_ADDRESS || (await isListening(DEFAULT_TEMPORAL_ADDRESS));
-  if (reuse) {
-    const connection = await Connection.connect(config.connectionOptions);
-    try {
-      await registerSearchAttributes(connection, config.namespace);
-    } finally {
-      await connection.close();
-    }
-    return {
-      address: config.connectionOptions.address,
-      namespace: config.namespace,
-      owned: false,
-      stop: async () => {},
-    };
-  }
+  if (env.TEMPORAL_ADDRESS || (await isListening(DEFAULT_TEMPORAL_ADDRESS))) return attachToTemporal(env);
   const dbFilename = options.temporalDbFile ?? DEFAULT_DEV_DB_FILE;
   await mkdir(dirname(dbFilename), { recursive: true });
   return startDevServer({

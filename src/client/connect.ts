@@ -18,7 +18,9 @@ export interface ConnectedApp {
 export async function connectApp(env: Record<string, string | undefined> = process.env): Promise<ConnectedApp> {
   const temporal = loadTemporalConfig(env);
   const { dataConverter } = dataConverterFromEnv(env);
-  const connection = await Connection.connect(temporal.connectionOptions);
+  const connection = await Connection.connect(temporal.connectionOptions).catch((error: Error) => {
+    throw new Error(`cannot reach Temporal at ${temporal.connectionOptions.address}: ${error.message}`);
+  });
   const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
   const taskQueue = env.NPP_TASK_QUEUE?.trim() || 'npp';
   return {

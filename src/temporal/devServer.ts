@@ -3,6 +3,7 @@ import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NPP_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes.ts';
+import { loadTemporalConfig } from './connection.ts';
 import { type CliLog, resolveTemporalCli } from './temporalCli.ts';
 
 /** A Temporal server the product, the tests or the benchmarks can talk to. */
@@ -115,16 +116,22 @@ export async function registerSearchAttributes(
   }
 }
 
-/** Uses TEMPORAL_ADDRESS when it is set (registering the attributes there), else starts a dev server. */
-export async function connectOrStartTemporal(options: DevServerOptions = {}): Promise<TemporalServer> {
-  const address = process.env.TEMPORAL_ADDRESS;
-  if (!address) return startDevServer(options);
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  const connection = await Connection.connect({ address });
+/**
+ * The server the environment points at (TEMPORAL_ADDRESS and the rest of Temporal's envconfig:
+ * TLS, API key, profile), with the project's search attributes registered there.
+ */
+export async function attachToTemporal(env: Record<string, string | undefined> = process.env): Promise<TemporalServer> {
+  const { connectionOptions, namespace } = loadTemporalConfig(env);
+  const connection = await Connection.connect(connectionOptions);
   try {
     await registerSearchAttributes(connection, namespace);
   } finally {
     await connection.close();
   }
-  return { address, namespace, owned: false, stop: async () => {} };
+  return { address: connectionOptions.address, namespace, owned: false, stop: async () => {} };
+}
+
+/** Uses TEMPORAL_ADDRESS when it is set (registering the attributes there), else starts a dev server. */
+export async function connectOrStartTemporal(options: DevServerOptions = {}): Promise<TemporalServer> {
+  return process.env.TEMPORAL_ADDRESS ? attachToTemporal() : startDevServer(options);
 }
