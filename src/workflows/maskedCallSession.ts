@@ -500,7 +500,8 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
 
   // Late hangup and recording events still arrive after unbinding; collect them, then finish.
   try {
-    await sleep(input.drainSeconds * 1000);
+    // A zero-length timer still costs a round trip to the server (about a second): none for 0.
+    if (input.drainSeconds > 0 || !patched('no-zero-drain-timer')) await sleep(input.drainSeconds * 1000);
   } catch (error) {
     if (!isCancellation(error)) throw error;
   }
