@@ -5,7 +5,11 @@ import { startConfiguredWebhook } from './fromEnv.ts';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 // Standalone, a generated secret would match no URL the workers build: it must be configured.
-const webhook = await startConfiguredWebhook({ logger });
+// A configuration error is one line naming the variable, not a stack trace.
+const webhook = await startConfiguredWebhook({ logger }).catch((error: Error) => {
+  console.error(`webhook server not started: ${error.message}`);
+  process.exit(1);
+});
 logger.info({ url: webhook.url, publicUrl: webhook.config.publicUrl }, 'webhook server listening');
 
 let stopping = false;
