@@ -78,6 +78,7 @@ const CreateCallBack: Handler<'CreateCallBack'> = (ctx, p) => {
     urls: urls(p),
     ...withOptional('bizId', bizId(p, 64)),
     ...withOptional('orderId', optional(p, 'OrderId')),
+    ...withOptional('lastCallId', optional(p, 'LastCallId')),
     ...withOptional('preCallerHandle', preCallerHandle(p)),
     stage: 'created',
     keyReplays: 0,

@@ -114,6 +114,7 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
       Dst: c.dst,
       BizId: c.bizId ?? null,
       OrderId: c.orderId ?? null,
+      LastCallId: c.lastCallId ?? null,
       Stage: c.stage,
     })),
   );

@@ -103,6 +103,8 @@ export interface CallbackCall {
   urls: CallbackUrls & { keyPress?: string };
   bizId?: string;
   orderId?: string;
+  /** The earlier call whose line the platform should avoid (LastCallId). */
+  lastCallId?: string;
   preCallerHandle?: RreCallerHandle;
   stage: CallbackStage;
   /** Key presses that replayed the prompt; beyond RepeatTimes the platform hangs up. */

@@ -17,6 +17,7 @@ import {
   type ProgressBody,
   progress,
   setDelivery,
+  simCallBacks,
   startCallBack,
   startCallBackStack,
 } from '../helpers/callback.ts';
@@ -95,6 +96,26 @@ describe('callBackCall', () => {
     expect(description.typedSearchAttributes.get(NppSessionStatus)).toBe('ended');
     expect(JSON.stringify(description.memo)).not.toContain(src);
     expect(description.memo).toMatchObject({ src: result.src, dst: result.dst, record: true });
+  });
+
+  it('a redial passes OrderId and the earlier CallId as LastCallId to CreateCallBack', async () => {
+    const src = phone();
+    const { first, second } = await run(async ({ client, taskQueue }) => {
+      const missed = await startCallBack(client, taskQueue, { src });
+      const first = await callIdOf(missed);
+      await progress(stack.sim, first, { until: 'ended', callerOutcome: 'no-answer' });
+      await missed.result();
+      const redial = await startCallBack(client, taskQueue, { src, orderId: 'order-43', lastCallId: first });
+      const second = await callIdOf(redial);
+      await progress(stack.sim, second, { until: 'ended' });
+      expect((await redial.result()).status).toBe('ended');
+      return { first, second };
+    });
+    const made = (await simCallBacks(stack.sim)).filter((call) => call.Src === src);
+    expect(made.map(({ CallId, OrderId, LastCallId }) => ({ CallId, OrderId, LastCallId }))).toEqual([
+      { CallId: first, OrderId: null, LastCallId: null },
+      { CallId: second, OrderId: 'order-43', LastCallId: first },
+    ]);
   });
 
   it('cancel honours each CancelFlag: tears down before its stage, refuses from it on', async () => {

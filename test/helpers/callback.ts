@@ -98,6 +98,7 @@ export interface SimCallBack {
   Dst: string;
   BizId: string | null;
   OrderId: string | null;
+  LastCallId: string | null;
   Stage: string;
 }
 
