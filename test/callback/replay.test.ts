@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -12,11 +12,11 @@ import {
   startCallBack,
   startCallBackStack,
 } from '../helpers/callback.ts';
+import { HISTORIES, recordHistoryIfAsked } from '../helpers/histories.ts';
 import { testDataConverter, withWorker } from '../helpers/temporal.ts';
 
 // The guard against non-determinism for callBackCall: recorded histories must replay on the current
-// code. `NPP_RECORD_HISTORY=1` refreshes the committed ones from the fresh runs below.
-const HISTORIES = new URL('../fixtures/histories/', import.meta.url);
+// code. `NPP_RECORD_HISTORY=1` adds the fresh runs below as new fixtures.
 
 let stack: CallBackStack;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ const replayOptions = () => ({
 
 async function replayAndMaybeRecord(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>, name: string) {
   await Worker.runReplayHistory(replayOptions(), history);
-  if (process.env.NPP_RECORD_HISTORY === '1') writeFileSync(new URL(name, HISTORIES), JSON.stringify(history));
+  recordHistoryIfAsked(name.replace(/\.json$/, ''), history);
 }
 
 describe('callBackCall replay', () => {

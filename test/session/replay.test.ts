@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,12 +10,12 @@ import {
   releaseReferenceUpdate,
   sessionStateQuery,
 } from '../../src/workflows/definitions.ts';
+import { HISTORIES, recordHistoryIfAsked } from '../helpers/histories.ts';
 import { answeredCallEvents, deliver, type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
 import { testDataConverter, withWorker } from '../helpers/temporal.ts';
 
 // The guard against non-determinism: histories recorded from earlier versions of the workflow must
 // replay on the current code. A change that breaks one needs `patched()` or a new workflow type.
-const HISTORIES = new URL('../fixtures/histories/', import.meta.url);
 
 let npp: NppStack;
 beforeAll(async () => {
@@ -69,8 +69,7 @@ describe('maskedCallSession replay', () => {
       return handle.fetchHistory();
     });
     await Worker.runReplayHistory(replayOptions(), history);
-    // `NPP_RECORD_HISTORY=1 npm test -- test/session/replay.test.ts` refreshes the committed history.
-    if (process.env.NPP_RECORD_HISTORY === '1')
-      writeFileSync(new URL('maskedCallSession-xb.json', HISTORIES), JSON.stringify(history));
+    // `NPP_RECORD_HISTORY=1 npm test -- test/session/replay.test.ts` adds it as a new fixture.
+    recordHistoryIfAsked('maskedCallSession-xb', history);
   });
 });
