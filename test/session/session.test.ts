@@ -1,5 +1,7 @@
 import { WorkflowFailedError, type WorkflowUpdateFailedError } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import {
   addReferenceUpdate,
   closeSessionUpdate,
@@ -19,7 +21,7 @@ import {
   startNppStack,
   startSession,
 } from '../helpers/session.ts';
-import { withWorker } from '../helpers/temporal.ts';
+import { testDataConverter, withWorker } from '../helpers/temporal.ts';
 
 let npp: NppStack;
 beforeAll(async () => {
@@ -42,6 +44,13 @@ const rejection = (update: Promise<unknown>) =>
     () => 'accepted',
     (error: WorkflowUpdateFailedError) => error.cause?.message ?? error.message,
   );
+
+/** Payloads of this suite's histories, decrypted and parsed as the worker would. */
+async function decodePayloads(payloads: Payload[] | null | undefined): Promise<unknown[]> {
+  const codec = testDataConverter().payloadCodecs?.[0];
+  const plain = codec ? await codec.decode(payloads ?? []) : (payloads ?? []);
+  return plain.map((payload) => defaultPayloadConverter.fromPayload(payload));
+}
 
 const run = <T>(fn: Parameters<typeof withWorker<T>>[1]) => withWorker({ activities: npp.activities }, fn);
 
@@ -348,6 +357,17 @@ describe('maskedCallSession with an exhausted pool', () => {
         expect(failure.cause).toMatchObject({ type: 'BindFailed', nonRetryable: true });
         expect(failure.cause?.message).toMatch(/^bind-failed: 101: /);
         expect((await starved.describe()).searchAttributes.NppSessionStatus).toEqual(['failed']);
+        // The platform's answer is in history: business code as the failure type, its RequestId in the details.
+        const events = (await starved.fetchHistory()).events ?? [];
+        const bindFailure = events.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes
+          ?.failure?.applicationFailureInfo;
+        expect(bindFailure?.type).toBe(BUSINESS_ERROR_CODES.NoVirtualNumberAvailable.code);
+        const [details] = await decodePayloads(bindFailure?.details?.payloads);
+        expect(details).toMatchObject({ action: 'GetVirtualNum', code: bindFailure?.type, layer: 'business' });
+        expect((details as { requestId?: string }).requestId).toMatch(/^[0-9a-f-]{36}$/);
+        // A session whose bind failed holds nothing, so it unbinds nothing.
+        const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+        expect(scheduled.filter(Boolean)).toEqual(['getVirtualNum']);
         await holder.executeUpdate(closeSessionUpdate);
         await holder.result();
       });
