@@ -197,6 +197,11 @@ describe('personal data stays encrypted and out of logs', () => {
       for (const n of numbers.slice(2, 4)) expect(xbText).toContain(n);
       for (const n of numbers.slice(4, 6)) expect(failedText).toContain(n);
       expect(failedText).toContain('bind-failed: InvalidParameterValue');
+      // Callback URLs are built inside the bind activity: neither the secret nor a token reaches history.
+      const callbackSecrets = [SECRET, ...workflowIds.map((id) => callbackToken(SECRET, id))];
+      for (const text of [axbText, xbText, failedText]) {
+        for (const secret of callbackSecrets) expect(text).not.toContain(secret);
+      }
     } finally {
       await raw.connection.close();
     }
