@@ -75,7 +75,15 @@ async function handle(options: ApiOptions, request: FastifyRequest, reply: Fasti
     const params = parseParams(body);
 
     const fault = faults.take(action);
-    if (fault?.kind === 'latency') await sleep(fault.latencyMs ?? 1000);
+    if (fault?.kind === 'latency') {
+      await sleep(fault.latencyMs ?? 1000);
+      // The caller gave up while the request waited (timeout, cancelled activity): like a gateway
+      // whose client left, the platform never processes it. (`late-answer` is the other case.)
+      if (request.socket.destroyed) {
+        reply.hijack();
+        return reply;
+      }
+    }
     if (fault?.kind === 'drop-connection') {
       reply.hijack();
       request.raw.socket.destroy();

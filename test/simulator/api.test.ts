@@ -139,6 +139,17 @@ describe('fault injection', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
+  it('never processes a delayed request whose caller gave up, and processes one that waited', async () => {
+    const bind = { Dst: '008613800000009', Src: '008613900000009' };
+    const bindings = async () => (await admin<unknown[]>(sim, 'GET', '/_sim/bindings')).body.length;
+    await admin(sim, 'POST', '/_sim/faults', { action: 'GetVirtualNum', kind: 'latency', count: 2, latencyMs: 300 });
+    await expect(callApi(sim, 'GetVirtualNum', bind, { signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await bindings()).toBe(0);
+    expect((await callApi(sim, 'GetVirtualNum', bind)).body.Response.ErrorCode).toBe('0');
+    expect(await bindings()).toBe(1);
+  });
+
   it('refuses malformed rules', async () => {
     expect((await admin(sim, 'POST', '/_sim/faults', { action: 'X', kind: 'boom', count: 1 })).status).toBe(400);
     expect((await admin(sim, 'POST', '/_sim/faults', { action: 'X', kind: '5xx', rate: 2 })).status).toBe(400);

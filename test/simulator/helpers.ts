@@ -22,6 +22,8 @@ export interface CallOptions {
   version?: string;
   /** Service in the credential scope; the official SDK uses "127" for 127.0.0.1. */
   service?: string;
+  /** Aborts the request (the caller giving up). */
+  signal?: AbortSignal;
 }
 
 export interface ApiBody {
@@ -63,6 +65,7 @@ export async function callApi(
       'x-tc-timestamp': String(timestamp),
     },
     body: payload,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   return { status: res.statusCode, body: (await res.body.json()) as ApiBody };
 }
