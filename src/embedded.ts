@@ -160,13 +160,16 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
   }
 }
 
-/** TEMPORAL_ADDRESS when set; else a server already on the default port; else a new dev server. */
+/** TEMPORAL_ADDRESS when set; else a server already on the dev server's port; else a new dev server. */
 async function connectTemporal(
   env: Record<string, string | undefined>,
   options: EmbeddedOptions,
   uiCodecEndpoint: string | undefined,
 ): Promise<TemporalServer> {
-  if (env.TEMPORAL_ADDRESS || (await isListening(DEFAULT_TEMPORAL_ADDRESS))) return attachToTemporal(env);
+  if (env.TEMPORAL_ADDRESS) return attachToTemporal(env);
+  // Probe where the dev server would listen: a server on another port is not the one asked for.
+  const devAddress = options.temporalPort ? `127.0.0.1:${options.temporalPort}` : DEFAULT_TEMPORAL_ADDRESS;
+  if (await isListening(devAddress)) return attachToTemporal({ ...env, TEMPORAL_ADDRESS: devAddress });
   const dbFilename = options.temporalDbFile ?? DEFAULT_DEV_DB_FILE;
   await mkdir(dirname(dbFilename), { recursive: true });
   return startDevServer({
