@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadNppClientConfig, NppClient, type NppClientOptions } from '../../src/npp/client.ts';
@@ -231,6 +231,7 @@ describe('NppClient failures', () => {
       httpStatus: 200,
     });
     expect(err.message).toContain(`says ${code}`);
+    expect(seen).toHaveLength(1); // retryable or not, the client never retries
   });
 
   it.each([
@@ -259,6 +260,7 @@ describe('NppClient failures', () => {
     const err = await failure(makeClient().delVirtualNum({ BindId: 'b' }));
     expect(err).toMatchObject({ layer: 'transport', code: 'HTTP_502', retryable: true, httpStatus: 502 });
     expect(err.requestId).toBeUndefined();
+    expect(seen).toHaveLength(1); // retrying is the activities' job
   });
 
   it('treats a 5xx carrying an API error as retryable', async () => {
@@ -272,6 +274,7 @@ describe('NppClient failures', () => {
       httpStatus: 503,
       requestId: 'r5',
     });
+    expect(seen).toHaveLength(1);
   });
 
   it('treats a non-JSON 200 as a non-retryable invalid response', async () => {
@@ -308,6 +311,7 @@ describe('NppClient failures', () => {
     expect(err).toMatchObject({ layer: 'transport', retryable: true });
     expect(err.code).toMatch(/^(UND_ERR_SOCKET|ECONNRESET)$/);
     expect(err.httpStatus).toBeUndefined();
+    expect(seen).toHaveLength(1);
   });
 
   it('treats a refused connection as retryable', async () => {
@@ -321,10 +325,35 @@ describe('NppClient failures', () => {
     expect(err).toMatchObject({ layer: 'transport', code: 'ECONNREFUSED', retryable: true });
   });
 
+  it('honours connectTimeout: a TLS handshake that never completes fails fast, once', async () => {
+    // Loopback only, so a stalled connect is a TCP peer that accepts and never answers the TLS
+    // ClientHello; undici's connect timeout covers the handshake.
+    const sockets: Socket[] = [];
+    const silent = createNetServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+    try {
+      const started = Date.now();
+      const err = await failure(
+        makeClient({ endpoint: `https://127.0.0.1:${silentPort}`, connectTimeout: 200 }).delVirtualNum({
+          BindId: 'b',
+        }),
+      );
+      expect(err).toMatchObject({ layer: 'transport', code: 'UND_ERR_CONNECT_TIMEOUT', retryable: true });
+      // undici's timers tick every 500 ms; the 5 s default would take over 5 s.
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(sockets).toHaveLength(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('treats a server slower than headersTimeout as retryable', async () => {
     handler = () => {}; // never answers
     const err = await failure(makeClient({ headersTimeout: 200 }).delVirtualNum({ BindId: 'b' }));
     expect(err).toMatchObject({ layer: 'transport', code: 'UND_ERR_HEADERS_TIMEOUT', retryable: true });
+    expect(seen).toHaveLength(1);
   });
 
   it('treats a body stalled beyond bodyTimeout as retryable', async () => {
