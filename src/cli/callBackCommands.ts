@@ -68,7 +68,8 @@ export function describeCallBack(state: CallBackState): string {
     ['callee', state.dst],
     ['keys pressed', state.keys.join(' ')],
     ['end', state.cdr && `${state.cdr.endStatusText} after ${state.cdr.duration}s (${state.cdr.source})`],
-    ['recording', state.recordUrl],
+    // A recording URL may be signed: its query string is a credential.
+    ['recording', state.recordUrl?.split('?', 1)[0]],
     ['archived', state.archive && `${state.archive.location} sha256 ${state.archive.sha256}`],
     ['failure', state.failure && `${state.failure.code}: ${maskPhonesInText(state.failure.message)}`],
   ]);

@@ -1,7 +1,7 @@
 // `npp-temporal session start|show|close|extend|list`
 import { parseArgs } from 'node:util';
 import type { ConnectedApp } from '../client/connect.ts';
-import type { SessionInput, SessionStatus } from '../workflows/definitions.ts';
+import { SESSION_STATUSES, type SessionInput, type SessionStatus } from '../workflows/definitions.ts';
 import { describeSession, fields, type Output, printResult } from './output.ts';
 import { optionalInteger, platformNumber, positional, requireString, UsageError } from './usage.ts';
 
@@ -13,7 +13,6 @@ export const SESSION_USAGE = `Usage:
   npp-temporal session extend <key> --seconds <n>
   npp-temporal session list [--status open|in-progress|closed|failed] [--limit <n>]`;
 
-const SESSION_STATUSES: SessionStatus[] = ['open', 'in-progress', 'closed', 'failed'];
 const WEEK = 168 * 3600;
 
 export async function sessionCommand(args: string[], connect: () => Promise<ConnectedApp>, output: Output) {

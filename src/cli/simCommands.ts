@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import type { ConnectedApp } from '../client/connect.ts';
 import { maskPhone } from '../phone.ts';
+import type { SessionCallResult } from '../simulator/calls.ts';
 import { fields, type Output, printResult } from './output.ts';
 import { withApp } from './sessionCommands.ts';
 import { optionalInteger, requireString, UsageError } from './usage.ts';
@@ -15,17 +16,6 @@ export const SIM_USAGE = `Usage:
                         [--press <key>] [--duration <seconds>] [--sim-url <url>]`;
 
 const STAGES = ['caller-ringing', 'caller-answered', 'callee-ringing', 'callee-answered', 'ended'];
-
-interface SimCallResult {
-  CallId: string;
-  BindId: string;
-  Src: string;
-  Dst: string;
-  VirtualNum: string;
-  Forwarded: boolean;
-  CallEndStatus: string;
-  RecordUrl: string;
-}
 
 export async function simCommand(
   args: string[],
@@ -50,7 +40,7 @@ export async function simCommand(
     if (!state.virtualNum || state.status === 'closed' || state.status === 'failed') {
       throw new Error(`session ${sessionKey} has no bound virtual number (status ${state.status})`);
     }
-    const call = await post<SimCallResult>(`${simUrl}/_sim/calls`, {
+    const call = await post<SessionCallResult>(`${simUrl}/_sim/calls`, {
       virtualNum: state.virtualNum,
       party,
       outcome: values.outcome ?? 'answered',

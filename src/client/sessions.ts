@@ -9,6 +9,7 @@ import { maskPhone } from '../phone.ts';
 import {
   closeSessionUpdate,
   extendTtlUpdate,
+  SESSION_STATUSES,
   SESSION_WORKFLOW_TYPE,
   type SessionInput,
   type SessionState,
@@ -17,6 +18,7 @@ import {
   sessionWorkflowId,
 } from '../workflows/definitions.ts';
 import type { maskedCallSession } from '../workflows/maskedCallSession.ts';
+import { NppBindId, NppSessionStatus, NppVirtualNum } from '../workflows/searchAttributes.ts';
 
 export interface AppClientOptions {
   client: Client;
@@ -92,7 +94,12 @@ export class SessionClient {
   /** Sessions known to visibility (eventually consistent), newest first. */
   async listSessions(filter: { sessionStatus?: SessionStatus; limit?: number } = {}): Promise<SessionSummary[]> {
     const clauses = [`WorkflowType = '${SESSION_WORKFLOW_TYPE}'`];
-    if (filter.sessionStatus) clauses.push(`NppSessionStatus = '${filter.sessionStatus}'`);
+    if (filter.sessionStatus) {
+      // Only known values reach the visibility query.
+      if (!SESSION_STATUSES.includes(filter.sessionStatus))
+        throw new TypeError(`unknown session status: ${filter.sessionStatus}`);
+      clauses.push(`NppSessionStatus = '${filter.sessionStatus}'`);
+    }
     const rows: SessionSummary[] = [];
     for await (const info of this.#client.workflow.list({ query: clauses.join(' AND ') })) {
       rows.push(toSummary(info));
@@ -107,13 +114,10 @@ export class SessionClient {
 }
 
 function toSummary(info: WorkflowExecutionInfo): SessionSummary {
-  const keyword = (name: string) => {
-    const value = info.searchAttributes?.[name]?.[0];
-    return typeof value === 'string' ? value : undefined;
-  };
-  const sessionStatus = keyword('NppSessionStatus') as SessionStatus | undefined;
-  const bindId = keyword('NppBindId');
-  const virtualNum = keyword('NppVirtualNum');
+  const attributes = info.typedSearchAttributes;
+  const sessionStatus = attributes.get(NppSessionStatus) as SessionStatus | undefined;
+  const bindId = attributes.get(NppBindId);
+  const virtualNum = attributes.get(NppVirtualNum);
   return {
     workflowId: info.workflowId,
     runId: info.runId,

@@ -1,3 +1,5 @@
+// Validation and defaults of a callback call's input. Pure: runs first thing in the workflow, so bad
+// input fails the run at once, non-retryable, with a reason that names the field (never the number).
 import { isPlatformNumber } from '../phone.ts';
 import type { CallBackInput } from './callBackDefinitions.ts';
 import { inputChecks } from './inputChecks.ts';

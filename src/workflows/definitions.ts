@@ -113,7 +113,8 @@ export interface SessionInput {
 }
 
 /** Twilio-Proxy-like lifecycle: open → in-progress → closed, or failed. */
-export type SessionStatus = 'open' | 'in-progress' | 'closed' | 'failed';
+export const SESSION_STATUSES = ['open', 'in-progress', 'closed', 'failed'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export type SessionClosedReason = 'ttl-expired' | 'closed-by-app' | 'refnum-zero' | 'binding-gone' | 'cancelled';
 export type SessionFailedReason = 'bind-failed';
 
