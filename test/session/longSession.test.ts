@@ -63,14 +63,16 @@ async function fillHistory(handle: WorkflowHandle, events = 110): Promise<void> 
 
 /**
  * The new code paths must replay too: each run of the session, from its recorded history.
- * `NPP_RECORD_HISTORY=1` also stores the first run's history as a fixture replay.test.ts keeps replaying.
+ * `NPP_RECORD_HISTORY=1` also stores each run's history as a fixture replay.test.ts keeps replaying
+ * (runs after the first get a `-run<N>` suffix: they start from the state the previous run carried).
  */
 async function expectReplays(handle: WorkflowHandle, runIds: string[], fixture?: string): Promise<void> {
   const options = { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: testDataConverter() };
-  for (const runId of runIds) {
+  for (const [index, runId] of runIds.entries()) {
     const history = await handle.client.getHandle(handle.workflowId, runId).fetchHistory();
     await Worker.runReplayHistory(options, history, `${handle.workflowId}/${runId}`);
-    if (fixture && runId === runIds[0]) recordHistoryIfAsked(fixture.replace(/\.json$/, ''), history);
+    const name = fixture?.replace(/\.json$/, '');
+    if (name) recordHistoryIfAsked(index === 0 ? name : `${name}-run${index + 1}`, history);
   }
 }
 
