@@ -7,6 +7,7 @@ import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { archiveConfigFromEnv } from './archive/config.ts';
@@ -64,7 +65,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
   const production = isProductionEnv(env);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse())
+    for (const stop of [...stops].reverse())
       await stop().catch((error) => options.logger.error({ err: error }, 'stop failed'));
   };
   try {
@@ -123,6 +124,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       dataConverter,
     });
     stops.push(() => client.connection.close());
+    if (!production && !temporal.owned) await refuseOthersWorkers(client, temporal, workerConfig.taskQueue);
     // What `npp-temporal setup` does on a real deployment; a shared production namespace keeps its own.
     if (!production) await ensureReconcileSchedule(client, { taskQueue: workerConfig.taskQueue });
     const archive = archiveConfigFromEnv(env);
@@ -140,6 +142,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
     });
     const running = worker.run();
+    let stopping: Promise<void> | undefined;
     return {
       production,
       temporal,
@@ -148,15 +151,37 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       worker,
       taskQueue: workerConfig.taskQueue,
       running,
-      stop: async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running.catch((error) => options.logger.error({ err: error }, 'worker failed'));
-        await stopAll();
+      stop: () => {
+        // Ctrl-C and a failing worker may both ask: everything stops once.
+        stopping ??= (async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch((error) => options.logger.error({ err: error }, 'worker failed'));
+          await stopAll();
+        })();
+        return stopping;
       },
     };
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/**
+ * A simulator-backed worker must never join a task queue other workers serve (a local compose
+ * deployment's `npp`, say): it would take their sessions and bind them on the simulator.
+ */
+async function refuseOthersWorkers(client: Client, temporal: TemporalServer, taskQueue: string): Promise<void> {
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: temporal.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  if (pollers.length > 0) {
+    throw new Error(
+      `Temporal at ${temporal.address} already has workers on task queue ${taskQueue}; ` +
+        'set NPP_TASK_QUEUE to a queue of your own, or TEMPORAL_ADDRESS to another server',
+    );
   }
 }
 

@@ -104,6 +104,19 @@ describe('startEmbeddedStack without TEMPORAL_ADDRESS', () => {
     expect(await isPortOpen(temporalPort)).toBe(true);
   });
 
+  it('refuses to join a task queue that other workers already serve', async () => {
+    const env = { ...(await stackEnv()), NPP_TASK_QUEUE: (owner as EmbeddedStack).taskQueue };
+    await expect(
+      startEmbeddedStack({
+        logger,
+        env,
+        temporalPort,
+        temporalUiPort: uiPort,
+        workflowBundlePath: inject('workflowBundlePath'),
+      }),
+    ).rejects.toThrow(/already has workers on task queue embedded-dev-.*; set NPP_TASK_QUEUE/);
+  });
+
   it('stops its dev server and UI on stop()', async () => {
     await client?.connection.close();
     client = undefined;
