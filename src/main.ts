@@ -37,10 +37,14 @@ const lines = [
   `Task queue:   ${stack.taskQueue}`,
   '',
   'Try next, in another terminal:',
-  '  npm run demo                      a session with two recorded calls, end to end',
-  '  npx npp-temporal session start --key demo-1 --src 008613800138000 --dst 008613900139000',
-  '  npx npp-temporal sim call --session demo-1',
-  '  npx npp-temporal session show demo-1',
+  ...(stack.simulator
+    ? [
+        '  npm run demo                      a session with two recorded calls, end to end',
+        '  npx npp-temporal session start --key demo-1 --src 008613800138000 --dst 008613900139000',
+        '  npx npp-temporal sim call --session demo-1',
+      ]
+    : ['  npx npp-temporal session start --key <key> --src <0086…> --dst <0086…>']),
+  `  npx npp-temporal session show ${stack.simulator ? 'demo-1' : '<key>'}`,
   '',
   'ready (Ctrl-C stops everything)',
 ];

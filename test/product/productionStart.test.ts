@@ -55,6 +55,8 @@ describe('npm start in production mode', () => {
     expect(output).toContain(`Temporal:     ${inject('temporalAddress')} (namespace default, reused)`);
     expect(output).not.toMatch(/^Simulator:/m);
     expect(output).not.toContain('Production mode needs');
+    // Nothing suggested that only works against the simulator.
+    expect(output).not.toMatch(/npm run demo|sim call/);
     expect(await isPortOpen(simPort)).toBe(false);
   });
 
