@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { type ActivityDependencies, createActivities } from './activities/index.ts';
 import { archiveConfigFromEnv } from './archive/config.ts';
 import { NppClient } from './npp/client.ts';
+import { maskPhonesInText } from './phone.ts';
 import { loadTemporalConfig } from './temporal/connection.ts';
 import { dataConverterFromEnv } from './temporal/dataConverter.ts';
 import { installRuntime } from './temporal/runtime.ts';
@@ -116,4 +117,10 @@ async function runWorkerProcess(): Promise<void> {
   logger.info('worker stopped');
 }
 
-if (import.meta.main) await runWorkerProcess();
+if (import.meta.main) {
+  // Configuration and connection errors are one readable line, not a stack trace.
+  await runWorkerProcess().catch((error: Error) => {
+    console.error(`worker failed: ${maskPhonesInText(error.message)}`);
+    process.exit(1);
+  });
+}

@@ -128,3 +128,23 @@ describe('node src/worker.ts', () => {
     await expect(fetch(metricsUrl)).rejects.toThrow();
   });
 });
+
+describe('worker process configuration errors', () => {
+  const credentials = { TENCENTCLOUD_SECRET_ID: 'AKIDconfigtest', TENCENTCLOUD_SECRET_KEY: 'config-test-secret-key' };
+  it.each([
+    [{ ...credentials, WORKER_METRICS_PORT: 'abc' }, 'WORKER_METRICS_PORT is not a port: abc'],
+    [
+      { ...credentials, WEBHOOK_PUBLIC_URL: 'https://hooks.example.com' },
+      'WEBHOOK_PUBLIC_URL is set but WEBHOOK_SECRET is not',
+    ],
+    [
+      { TENCENTCLOUD_SECRET_ID: 'AKIDconfigtest' },
+      'NPP client configuration: missing environment variable(s) TENCENTCLOUD_SECRET_KEY',
+    ],
+  ])('%j exits 1 with one readable line', async (env, message) => {
+    const worker = spawnNode('src/worker.ts', { NPP_CODEC_KEYS: TEST_CODEC_KEYS, ...env });
+    expect(await worker.exited).toBe(1);
+    expect(worker.output().trimEnd().split('\n').at(-1)).toBe(`worker failed: ${message}`);
+    expect(worker.output()).not.toMatch(/\n\s+at /);
+  });
+});
