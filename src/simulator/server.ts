@@ -79,7 +79,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     serializers: maskingSerializers,
     ...(options.logStream ? { stream: options.logStream } : {}),
   };
-  const app = Fastify({ logger: level === 'silent' ? false : logger });
+  // Closing drops every connection: a request held by a latency fault must not keep close() waiting
+  // for the keep-alive timeout (72 s).
+  const app = Fastify({ logger: level === 'silent' ? false : logger, forceCloseConnections: true });
   await app.register(apiPlugin, { ctx, faults, secretId: options.secretId, secretKey: options.secretKey });
   await app.register(adminPlugin, { ctx, faults, delivery, reset });
   await app.listen({ host, port: options.port ?? 0 });

@@ -5,13 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActivityFailure, ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArchiveActivities } from '../../src/activities/archiveActivities.ts';
 import { createActivities } from '../../src/activities/index.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
 import { parseCallback } from '../../src/webhooks/events.ts';
 import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
-import { archiveRecordingOnce } from '../fixtures/archiveWorkflows.ts';
+import { archiveRecordingOnce, archiveRecordingWithHeartbeatTimeout } from '../fixtures/archiveWorkflows.ts';
 import { callIdOf, progress, startCallBack, startCallBackStack } from '../helpers/callback.ts';
 import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
 import { withWorker } from '../helpers/temporal.ts';
@@ -237,6 +238,34 @@ describe('recording archive', () => {
       const expected = await simFile(recordUrl);
       expect(outcome.value).toMatchObject({ sha256: sha256(expected), bytes: expected.length });
       expect(sha256(readFileSync(outcome.value?.location as string))).toBe(sha256(expected));
+    });
+  });
+
+  it('gives up a stalled download when its heartbeat stops, and archives the file on the next attempt', async () => {
+    await withWorker({ activities: archiveActivities() }, async ({ client, taskQueue }) => {
+      const { callId, recordUrl } = await recordedCall();
+      // The recording store answers the first download only after 8 s; no byte means no heartbeat.
+      await addFault({ action: 'Recording', kind: 'latency', latencyMs: 8000, count: 1 });
+      const workflowId = `archive-${randomUUID()}`;
+      const startedAt = Date.now();
+      const handle = await client.workflow.start(archiveRecordingWithHeartbeatTimeout, {
+        args: [{ workflowId, callId, recordUrl }, '2s'],
+        taskQueue,
+        workflowId,
+      });
+      const archived = await handle.result();
+      // Well before the stalled answer could have arrived: the second attempt did the work.
+      expect(Date.now() - startedAt).toBeLessThan(8000);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const started = events.flatMap((e) => e.activityTaskStartedEventAttributes ?? []);
+      expect(started.map((s) => s.attempt)).toEqual([2]);
+      expect(started[0]?.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(
+        proto.temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT,
+      );
+      expect(events.some((e) => e.activityTaskCompletedEventAttributes)).toBe(true);
+      const expected = await simFile(recordUrl);
+      expect(archived).toMatchObject({ sha256: sha256(expected), bytes: expected.length });
+      expect(sha256(readFileSync(archived?.location as string))).toBe(sha256(expected));
     });
   });
 
