@@ -4,13 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { archiveConfigFromEnv } from './archive/config.ts';
+import { cacheDir } from './cacheDir.ts';
 import { NppClient } from './npp/client.ts';
 import { ensureReconcileSchedule } from './schedules/reconcileSchedule.ts';
 import { type Simulator, startSimulator } from './simulator/server.ts';
@@ -45,8 +45,10 @@ export interface EmbeddedStack {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_DEV_DB_FILE = join(homedir(), '.cache', 'npp-temporal', 'dev-server.sqlite');
-export const DEFAULT_DEV_ARCHIVE_DIR = join(homedir(), '.cache', 'npp-temporal', 'recordings');
+/** The started dev server's SQLite file, in the cache directory. */
+export const devDbFile = (env: Record<string, string | undefined>) => join(cacheDir(env), 'dev-server.sqlite');
+/** Where `npm start` archives recordings unless NPP_ARCHIVE_DIR says otherwise. */
+export const devArchiveDir = (env: Record<string, string | undefined>) => join(cacheDir(env), 'recordings');
 
 /** Production mode needs all of Temporal's address, the Tencent Cloud credentials and the endpoint. */
 export function isProductionEnv(env: Record<string, string | undefined>): boolean {
@@ -98,7 +100,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       env.TENCENTCLOUD_SECRET_KEY = secretKey;
       env.NPP_BIZ_APP_ID ||= '1400000000';
       // Recordings are archived locally, so the demo shows the whole path a recording takes.
-      env.NPP_ARCHIVE_DIR ||= DEFAULT_DEV_ARCHIVE_DIR;
+      env.NPP_ARCHIVE_DIR ||= devArchiveDir(env);
     }
 
     // Production needs configured keys; the embedded default makes (once) a local dev key.
@@ -195,7 +197,7 @@ async function connectTemporal(
   // Probe where the dev server would listen: a server on another port is not the one asked for.
   const devAddress = options.temporalPort ? `127.0.0.1:${options.temporalPort}` : DEFAULT_TEMPORAL_ADDRESS;
   if (await isListening(devAddress)) return attachToTemporal({ ...env, TEMPORAL_ADDRESS: devAddress });
-  const dbFilename = options.temporalDbFile ?? DEFAULT_DEV_DB_FILE;
+  const dbFilename = options.temporalDbFile ?? devDbFile(env);
   await mkdir(dirname(dbFilename), { recursive: true });
   return startDevServer({
     ui: true,

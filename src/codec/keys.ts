@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { cacheDir } from '../cacheDir.ts';
 
 // The AES-256 keys of the payload codec, from the environment, a key file, or a local dev key.
 
@@ -22,7 +22,7 @@ const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const KEY_BYTES = 32;
 
 /** Where the embedded default keeps its generated key, so a restart still decodes older runs. */
-export const DEV_KEY_PATH = join(homedir(), '.cache', 'npp-temporal', 'codec-dev-key');
+export const devKeyPath = (env: Record<string, string | undefined>) => join(cacheDir(env), 'codec-dev-key');
 
 /**
  * Parses `id:base64key` entries separated by commas or new lines; the first is the current key.
@@ -57,7 +57,7 @@ export function parseCodecKeys(spec: string, source = 'NPP_CODEC_KEYS'): CodecKe
 export interface LoadCodecKeysOptions {
   /** Generate (once) and reuse a local key when none is configured. Default: unless NODE_ENV=production. */
   allowDevKey?: boolean;
-  /** Where the dev key lives; default DEV_KEY_PATH. */
+  /** Where the dev key lives; default devKeyPath(env). */
   devKeyPath?: string;
 }
 
@@ -89,7 +89,7 @@ export function loadCodecKeys(
       'NPP_CODEC_KEYS or NPP_CODEC_KEY_FILE is required in production: payloads (phone numbers) are encrypted with it',
     );
   }
-  return devKeyring(options.devKeyPath ?? DEV_KEY_PATH);
+  return devKeyring(options.devKeyPath ?? devKeyPath(env));
 }
 
 /** The local dev key, generated on first use and readable by this user only. */

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { cacheDir } from '../cacheDir.ts';
 
 /** The newest CLI tag whose go.mod has no `replace` directive, which `go install` refuses. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -12,11 +12,6 @@ export type TemporalCliExecutable = { type: 'existing-path'; path: string } | { 
 
 export type CliLog = (message: string) => void;
 const defaultLog: CliLog = (message) => process.stderr.write(`[temporal-cli] ${message}\n`);
-
-/** Cache outside the repository, shared with scripts/with-node.sh. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.NPP_TEMPORAL_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'npp-temporal');
-}
 
 const binaryName = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
 
