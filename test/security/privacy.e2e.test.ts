@@ -18,6 +18,7 @@ import {
   extendTtlUpdate,
   sessionStateQuery,
 } from '../../src/workflows/definitions.ts';
+import { callIdOf, progress, startCallBack } from '../helpers/callback.ts';
 import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
 import { captureRuntimeLogs, connectClient, TEST_CODEC_KEYS, withWorker } from '../helpers/temporal.ts';
 import { SECRET, SHARED_TOKEN, startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
@@ -162,8 +163,26 @@ describe('personal data stays encrypted and out of logs', () => {
           });
           await expect(failed.result()).rejects.toThrow();
 
-          numbers.push(src, dst, xbDst, accredited, failedSrc, failedDst);
-          workflowIds.push(axb.workflowId, xb.workflowId, failed.workflowId);
+          // A recorded callback call through an IVR: both numbers in its input, a key press, the CDR.
+          const [callBackSrc, callBackDst] = [phone(), phone()];
+          const callBack = await startCallBack(client, taskQueue, {
+            src: callBackSrc,
+            dst: callBackDst,
+            record: true,
+            preCallerHandle: {
+              readPrompt: 'Your courier is calling back.',
+              interruptPrompt: 'Press 1 to be connected.',
+              keyList: [{ key: '1', operate: 1 }],
+            },
+          });
+          const callId = await callIdOf(callBack);
+          await progress(sim, callId, { until: 'caller-answered' });
+          await progress(sim, callId, { key: '1', until: 'callee-answered' });
+          await progress(sim, callId, { until: 'ended' });
+          expect((await callBack.result()).status).toBe('ended');
+
+          numbers.push(src, dst, xbDst, accredited, failedSrc, failedDst, callBackSrc, callBackDst);
+          workflowIds.push(axb.workflowId, xb.workflowId, failed.workflowId, callBack.workflowId);
         },
       );
     } finally {
@@ -191,12 +210,13 @@ describe('personal data stays encrypted and out of logs', () => {
       }
       // With the codec, each session's own numbers come back: input, signals, and the memo's masked form.
       const decodedOf = async (id: string) => textOf(await decrypted(await raw.workflow.getHandle(id).fetchHistory()));
-      const [axbText, xbText, failedText] = await Promise.all(workflowIds.map(decodedOf));
+      const [axbText, xbText, failedText, callBackText] = await Promise.all(workflowIds.map(decodedOf));
       for (const n of numbers.slice(0, 2)) expect(axbText).toContain(n);
       expect(axbText).toContain(maskPhone(numbers[0] as string));
       for (const n of numbers.slice(2, 4)) expect(xbText).toContain(n);
       for (const n of numbers.slice(4, 6)) expect(failedText).toContain(n);
       expect(failedText).toContain('bind-failed: InvalidParameterValue');
+      for (const n of numbers.slice(6, 8)) expect(callBackText).toContain(n);
       // Callback URLs are built inside the bind activity: neither the secret nor a token reaches history.
       const callbackSecrets = [SECRET, ...workflowIds.map((id) => callbackToken(SECRET, id))];
       for (const text of [axbText, xbText, failedText]) {
