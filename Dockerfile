@@ -16,6 +16,9 @@ COPY --from=dependencies /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
 COPY bin ./bin
+# The recordings archive (NPP_ARCHIVE_DIR in docker-compose.yml). A new named volume mounted here takes
+# this directory's owner, so the unprivileged user can write to it.
+RUN mkdir -p /var/lib/npp-temporal/recordings && chown node:node /var/lib/npp-temporal/recordings
 # The official image's unprivileged user; nothing under /app is writable by it.
 USER node
 CMD ["node", "src/worker.ts"]

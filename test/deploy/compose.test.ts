@@ -24,7 +24,10 @@ interface Service {
 }
 
 const composeText = read('docker-compose.yml');
-const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
+const compose = parse(composeText, { merge: true }) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
 const services = compose.services;
 const serviceNames = Object.keys(services);
 /** The services that run this repository's code, and the file each one runs. */
@@ -173,6 +176,16 @@ describe('docker-compose.yml', () => {
         if (source.startsWith('./')) expect(existsSync(join(root, source)), `${name} mounts ${source}`).toBe(true);
       }
     }
+  });
+
+  it('archives the worker’s recordings into a named volume the image lets its user write', () => {
+    const dir = environment('worker').NPP_ARCHIVE_DIR as string;
+    expect(dir).toMatch(/^\//);
+    const mount = services.worker?.volumes?.find((volume) => volume.split(':')[1] === dir);
+    const volumeName = mount?.split(':')[0] as string;
+    expect(Object.keys(compose.volumes ?? {}), `no named volume at ${dir}`).toContain(volumeName);
+    // A fresh named volume takes the owner of the image's directory at its mount point.
+    expect(read('Dockerfile')).toContain(`mkdir -p ${dir} && chown node:node ${dir}`);
   });
 
   it('deploy/simulator.env sets every required variable and wires the simulator to the webhook', () => {
