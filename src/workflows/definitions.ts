@@ -176,6 +176,11 @@ export interface SessionState {
   heldReferences: number;
   /** The platform's count as last reported (RefNum / RefLeftNum); includes other holders in XB. */
   platformRefNum?: number;
+  /**
+   * BizIds of addReference requests whose outcome stayed unknown (each may have taken a reference
+   * unseen): asked again with the same BizId before unbinding, so what they took is given back too.
+   */
+  unsettledBizIds?: string[];
   /** The most recent calls (see earlierCalls); all of them when the session stayed in one run. */
   calls: CallRecord[];
   /**

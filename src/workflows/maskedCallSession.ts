@@ -22,6 +22,7 @@ import type { NppActivities } from '../activities/nppActivities.ts';
 import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
 import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
 import { maskPhone } from '../phone.ts';
+import { bindFailureOutcome, MAX_ASKS_PER_BIZ_ID, MAX_LOST_ANSWERS } from './bindOutcome.ts';
 import {
   applyHangup,
   applyKeyPress,
@@ -65,6 +66,12 @@ const STUCK_UNBIND_MAX_PAUSE_MS = 3_600_000;
 
 const isBindingGone = (error: unknown) => failureOf(error).code === BUSINESS_ERROR_CODES.BindingNotFound.code;
 
+type GetVirtualNumAnswer = Awaited<ReturnType<NppActivities['getVirtualNum']>>;
+/** A binding request's answer, or its failure; either way with the references it took unseen. */
+type BindingRequested =
+  | { response: GetVirtualNumAnswer; lostReferences: number }
+  | { failure: unknown; lostReferences: number; unsettledBizId?: string };
+
 /**
  * A masked-call session: binds a virtual number, follows its calls through signals, and unbinds when
  * the session holds no reference any more, the TTL passes, the app closes it or it is cancelled.
@@ -80,14 +87,20 @@ const isBindingGone = (error: unknown) => failureOf(error).code === BUSINESS_ERR
  * holds. It never gives back references it did not take.
  *
  * Double binds. GetVirtualNum is not idempotent: an attempt can time out after the platform bound a
- * number. Every attempt's request carries a BizId unique to this session (prefix) and to the request
- * (suffix), and the platform refuses a BizId twice, so a retried attempt cannot bind a second number:
- * it fails with BizIdAlreadyUsed instead. In XB the session (binding or addReference) then asks again
- * with a new BizId, gets the same (exclusive) binding back, and counts the lost reference as its own,
- * so nothing leaks. In AXB
- * the lost binding's id is unknowable: the session fails as bind-failed and the orphan lives until its
- * MaxAssignTime (at most maxTtlSeconds), after which the platform unbinds it itself. Call events that
- * name a binding other than the session's (an orphan that got a call) are released at the end too.
+ * number. Every request carries a BizId unique to this session (prefix) and to the request (suffix),
+ * its retried attempts repeat it, and the platform takes a BizId once, so a request takes at most one
+ * reference. A request whose outcome stays unknown (timeouts, transient faults until the attempts run
+ * out) is asked again with the same BizId, a bounded number of times: the platform binds now or
+ * refuses it as BizIdAlreadyUsed, meaning an earlier attempt took the reference unseen. In XB the
+ * number is exclusive to Dst, so such a reference is on this session's binding: the session counts it
+ * as its own and asks again with a new BizId for the answer (bounded too; each lost answer is counted).
+ * An addReference that gives up still counts what was taken, and keeps a request still unknown in
+ * `unsettledBizIds`, asked again at close; so the session gives back every reference the platform
+ * holds for it. Two cases remain where a binding can outlive a failed session until its MaxAssignTime
+ * (at most maxTtlSeconds), after which the platform unbinds it itself: a first bind that gives up
+ * before any answer (no BindId to release), and any lost AXB answer (the binding is not exclusive, so
+ * its id is unknowable): the session fails as bind-failed. Call events that name a binding other than
+ * the session's (an orphan that got a call) are released at the end too.
  *
  * Long sessions. An XB number can take thousands of calls over days. NppCallId lists only the most
  * recent CallIds (Temporal caps a search attribute value at 2 KiB). Continue-as-new waits for running
@@ -108,7 +121,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   const archiving = new Map<string, Promise<void>>();
 
   const nextBizId = () => `${state.bizId}${(bizIds++).toString(36).padStart(4, '0')}`;
-  const bindRequest = () => ({
+  const bindRequest = (bizId = nextBizId()) => ({
     Dst: input.dst,
     ...(input.src ? { Src: input.src } : {}),
     ...(input.accreditList ? { AccreditList: input.accreditList } : {}),
@@ -118,7 +131,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     Record: input.record ? '1' : '0',
     MaxAssignTime: String(input.maxTtlSeconds),
     StatusFlag: String(input.statusFlag),
-    BizId: nextBizId(),
+    BizId: bizId,
   });
   const who = input.src ? `${maskPhone(input.src)} ↔ ${maskPhone(input.dst)}` : `anyone → ${maskPhone(input.dst)}`;
 
@@ -247,9 +260,11 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     async (): Promise<ReferenceResult> => {
       referenceOpsInFlight++;
       try {
-        const recoverLostAnswer = patched('add-reference-recovers-lost-answer');
-        const { response, lostReferences } = await CancellationScope.nonCancellable(() =>
-          requestBinding(`add reference ${who}`, recoverLostAnswer),
+        const summary = `add reference ${who}`;
+        const settles = patched('add-reference-settles-lost-answers');
+        const recoverLostAnswer = settles || patched('add-reference-recovers-lost-answer');
+        const { response, lostReferences } = await CancellationScope.nonCancellable(async () =>
+          settles ? keepWhatWasTaken(await requestBindingSettled(summary)) : requestBinding(summary, recoverLostAnswer),
         );
         if (response.BindId !== state.bindId) {
           // The number is exclusive to Dst, so this should not happen; never keep a second binding.
@@ -345,10 +360,80 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   }
 
   /**
-   * GetVirtualNum for this session. An attempt can time out after the platform bound; its retry then
-   * fails as BizIdAlreadyUsed. XB bindings are exclusive to Dst, so (when `recoverLostAnswer`) asking
-   * again with a new BizId returns that binding, and the reference taken unseen is ours to give back
-   * too: it is counted in `lostReferences`.
+   * GetVirtualNum with `bizId`, asked again (bounded) while its outcome is unknown: each ask binds now,
+   * is refused as BizIdAlreadyUsed (taken by an earlier ask) or is refused outright.
+   */
+  async function askUntilKnown(summary: string, bizId: string): Promise<GetVirtualNumAnswer> {
+    const options = { ...NPP_ACTIVITY_OPTIONS.GetVirtualNum, summary };
+    for (let ask = 1; ; ask++) {
+      try {
+        return await getVirtualNum.executeWithOptions(options, [bindRequest(bizId)]);
+      } catch (error) {
+        if (bindFailureOutcome(error) !== 'unknown' || ask === MAX_ASKS_PER_BIZ_ID) throw error;
+        log.warn('GetVirtualNum outcome unknown; asking again with the same BizId', { code: failureOf(error).code });
+      }
+    }
+  }
+
+  /**
+   * GetVirtualNum for this session, accounting for every request whose answer was lost (see "Double
+   * binds" above). A request taken unseen is counted in `lostReferences` (in XB, followed by a new
+   * request for the answer); one whose outcome stayed unknown is handed back as `unsettledBizId`.
+   */
+  async function requestBindingSettled(summary: string): Promise<BindingRequested> {
+    let lostReferences = 0;
+    for (;;) {
+      const bizId = nextBizId();
+      try {
+        return { response: await askUntilKnown(summary, bizId), lostReferences };
+      } catch (failure) {
+        const outcome = bindFailureOutcome(failure);
+        if (outcome === 'taken') lostReferences++;
+        if (outcome !== 'taken' || input.mode !== 'XB' || lostReferences > MAX_LOST_ANSWERS) {
+          return { failure, lostReferences, ...(outcome === 'unknown' ? { unsettledBizId: bizId } : {}) };
+        }
+        log.warn('an earlier GetVirtualNum attempt succeeded unseen; recovering its reference', { lostReferences });
+      }
+    }
+  }
+
+  /**
+   * The answer of an addReference request; when it failed, what it took unseen is on this session's
+   * binding (XB: exclusive to Dst), so it is held (or asked again at close, if unknown) before throwing.
+   */
+  function keepWhatWasTaken(requested: BindingRequested) {
+    if ('response' in requested) return requested;
+    state.heldReferences += requested.lostReferences;
+    if (requested.unsettledBizId) state.unsettledBizIds = [...(state.unsettledBizIds ?? []), requested.unsettledBizId];
+    showDetails();
+    throw requested.failure;
+  }
+
+  /**
+   * Asks again, with the same BizId, each addReference request whose outcome stayed unknown: it binds
+   * now or is refused as taken, and either way the reference is this session's to give back.
+   */
+  async function settleUnknownRequests(): Promise<void> {
+    for (const bizId of state.unsettledBizIds ?? []) {
+      try {
+        const response = await askUntilKnown(`settle request ${bizId}`, bizId);
+        if (response.BindId === state.bindId) state.heldReferences++;
+        else if (response.BindId) await releaseUntilDone(response.BindId);
+      } catch (error) {
+        const outcome = bindFailureOutcome(error);
+        if (outcome === 'taken') state.heldReferences++;
+        if (outcome === 'unknown')
+          log.error('GetVirtualNum outcome still unknown; its MaxAssignTime ends it', { bizId });
+      }
+    }
+    delete state.unsettledBizIds;
+  }
+
+  /**
+   * GetVirtualNum as runs recorded before the `*-settles-lost-answers` patches ask: one lost answer
+   * only. An attempt can time out after the platform bound; its retry then fails as BizIdAlreadyUsed.
+   * XB bindings are exclusive to Dst, so (when `recoverLostAnswer`) asking again with a new BizId
+   * returns that binding, and the reference taken unseen is counted in `lostReferences`.
    */
   async function requestBinding(summary: string, recoverLostAnswer: boolean) {
     const options = { ...NPP_ACTIVITY_OPTIONS.GetVirtualNum, summary };
@@ -365,9 +450,25 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   async function bind(): Promise<void> {
     // The platform starts counting MaxAssignTime when it binds, somewhere after this moment.
     const requestedAt = Date.now();
-    let bound: Awaited<ReturnType<typeof requestBinding>>;
+    const summary = `bind ${input.mode} ${who}`;
+    let bound: { response: GetVirtualNumAnswer; lostReferences: number };
     try {
-      bound = await requestBinding(`bind ${input.mode} ${who}`, true);
+      if (patched('bind-settles-lost-answers')) {
+        const requested = await requestBindingSettled(summary);
+        if ('failure' in requested) {
+          const { lostReferences, unsettledBizId } = requested;
+          if (lostReferences > 0 || unsettledBizId) {
+            log.warn('bind failed after the platform may have bound; its MaxAssignTime ends that binding', {
+              lostReferences,
+              unsettledBizId,
+            });
+          }
+          throw requested.failure;
+        }
+        bound = requested;
+      } else {
+        bound = await requestBinding(summary, true);
+      }
     } catch (error) {
       const failure = failureOf(error);
       state.failedReason = 'bind-failed';
@@ -431,6 +532,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
 
   async function close(): Promise<void> {
     await condition(() => referenceOpsInFlight === 0);
+    await settleUnknownRequests();
     await unbindEverything();
     state.closedReason = endReason;
     state.closedAt = new Date().toISOString();
