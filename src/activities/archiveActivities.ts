@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { type Dispatcher, getGlobalDispatcher, interceptors, request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import type { RecordingSink } from '../archive/sink.ts';
 import type { ArchivedRecording } from '../workflows/definitions.ts';
 
@@ -21,6 +21,12 @@ export interface ArchiveActivityDependencies {
   maxBytes: number;
   /** Longest wait for the response headers, then between body chunks. Default 30 s. */
   stallTimeoutMs?: number;
+  /**
+   * Hosts recordings may be fetched from, redirects included (`.example.com` also allows its
+   * subdomains); any host when unset. A forged recording URL then cannot make the worker fetch
+   * from inside its network.
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** Failure types a workflow may see from archiveRecording. */
@@ -34,6 +40,15 @@ export const ARCHIVE_FAILURES = {
 /** 4xx answers that may succeed later: the platform may still be producing the file or throttling. */
 const TRANSIENT_CLIENT_STATUSES = new Set([408, 425, 429]);
 const MAX_REDIRECTS = 3;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** Whether `hostname` is allowed by the list (any when there is none). */
+export function recordingHostAllowed(allowedHosts: readonly string[] | undefined, hostname: string): boolean {
+  if (!allowedHosts) return true;
+  const host = hostname.toLowerCase();
+  return allowedHosts.some((entry) => (entry.startsWith('.') ? host.endsWith(entry) : host === entry));
+}
 
 /** Recording URLs may carry signed query strings: only origin and path go into errors. */
 function describeUrl(url: URL): string {
@@ -75,8 +90,35 @@ function tooLarge(maxBytes: number): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`recording exceeds the limit of ${maxBytes} bytes`, ARCHIVE_FAILURES.tooLarge);
 }
 
-export function createArchiveActivities({ sink, maxBytes, stallTimeoutMs = 30_000 }: ArchiveActivityDependencies) {
-  const dispatcher = getGlobalDispatcher().compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+export function createArchiveActivities({
+  sink,
+  maxBytes,
+  stallTimeoutMs = 30_000,
+  allowedHosts,
+}: ArchiveActivityDependencies) {
+  /** GETs `url`, following redirects by hand so that every hop's host is checked. */
+  async function fetchRecording(url: URL, signal: AbortSignal) {
+    let current = url;
+    for (let hops = 0; ; hops++) {
+      if (!recordingHostAllowed(allowedHosts, current.hostname)) {
+        throw ApplicationFailure.nonRetryable(
+          `${describeUrl(current)} is not on the recording hosts allowed by NPP_RECORDING_HOSTS`,
+          ARCHIVE_FAILURES.invalidUrl,
+        );
+      }
+      const response = await request(current, { headersTimeout: stallTimeoutMs, bodyTimeout: stallTimeoutMs, signal });
+      const location = response.headers.location;
+      if (!REDIRECT_STATUSES.has(response.statusCode) || typeof location !== 'string') return response;
+      await discard(response.body);
+      if (hops >= MAX_REDIRECTS) {
+        throw ApplicationFailure.nonRetryable(`${describeUrl(url)}: too many redirects`, ARCHIVE_FAILURES.unavailable);
+      }
+      current = new URL(location, current);
+      if (current.protocol !== 'http:' && current.protocol !== 'https:') {
+        throw ApplicationFailure.nonRetryable('a recording redirect must stay http(s)', ARCHIVE_FAILURES.invalidUrl);
+      }
+    }
+  }
 
   return {
     /**
@@ -105,14 +147,9 @@ export function createArchiveActivities({ sink, maxBytes, stallTimeoutMs = 30_00
       const context = Context.current();
       let response: Awaited<ReturnType<typeof request>>;
       try {
-        response = await request(url, {
-          dispatcher,
-          headersTimeout: stallTimeoutMs,
-          bodyTimeout: stallTimeoutMs,
-          signal: context.cancellationSignal,
-        });
+        response = await fetchRecording(url, context.cancellationSignal);
       } catch (error) {
-        if (context.cancellationSignal.aborted) throw error;
+        if (error instanceof ApplicationFailure || context.cancellationSignal.aborted) throw error;
         const reason = error instanceof Error ? error.message : String(error);
         throw ApplicationFailure.retryable(
           `fetching ${describeUrl(url)} failed: ${reason}`,

@@ -9,9 +9,14 @@ export interface ArchiveConfig {
   sink: RecordingSink;
   /** Recordings larger than this are refused (RecordingTooLarge). */
   maxBytes: number;
+  /** NPP_RECORDING_HOSTS: where recordings may be fetched from; anywhere when unset. */
+  allowedHosts?: string[];
 }
 
-/** NPP_ARCHIVE_DIR (enables archiving), NPP_ARCHIVE_MAX_BYTES (default 200 MiB). */
+/**
+ * NPP_ARCHIVE_DIR (enables archiving), NPP_ARCHIVE_MAX_BYTES (default 200 MiB), NPP_RECORDING_HOSTS
+ * (comma-separated hosts; `.example.com` allows subdomains).
+ */
 export function archiveConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ArchiveConfig | undefined {
   const dir = env.NPP_ARCHIVE_DIR?.trim();
   if (!dir) return undefined;
@@ -20,5 +25,8 @@ export function archiveConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Arch
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
     throw new Error('NPP_ARCHIVE_MAX_BYTES must be a positive whole number of bytes');
   }
-  return { sink: new DirectorySink(dir), maxBytes };
+  const allowedHosts = env.NPP_RECORDING_HOSTS?.split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter(Boolean);
+  return { sink: new DirectorySink(dir), maxBytes, ...(allowedHosts?.length ? { allowedHosts } : {}) };
 }

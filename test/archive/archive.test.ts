@@ -67,8 +67,18 @@ async function recordedCall(): Promise<{ callId: string; recordUrl: string }> {
   return { callId: call.CallId, recordUrl: call.RecordUrl };
 }
 
-function archiveActivities(maxBytes = 1024 * 1024) {
-  return createArchiveActivities({ sink: new DirectorySink(dir), maxBytes });
+function archiveActivities(maxBytes = 1024 * 1024, allowedHosts?: string[]) {
+  return createArchiveActivities({ sink: new DirectorySink(dir), maxBytes, ...(allowedHosts ? { allowedHosts } : {}) });
+}
+
+/** A server on loopback answering every request with a redirect to `target(path)`. */
+async function redirector(target: (path: string) => string) {
+  const server = createServer((request, response) => {
+    response.writeHead(302, { location: target(request.url ?? '/') }).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 /** Runs archiveRecording through the server; answers the outcome and the attempt that ended it. */
@@ -225,6 +235,43 @@ describe('recording archive', () => {
       expect(failureType(outcome.error)).toBe('RecordingUnavailable');
       expect(outcome.attempt).toBe(1);
     });
+  });
+
+  it('fetches only from the allowed recording hosts, redirects included', async () => {
+    const { callId, recordUrl } = await recordedCall();
+    const simPath = new URL(recordUrl).pathname;
+    // `localhost` reaches the same simulator, but is not on the list.
+    const toLocalhost = await redirector(() => `http://localhost:${new URL(npp.sim.url).port}${simPath}`);
+    const toSimulator = await redirector(() => recordUrl);
+    try {
+      await withWorker({ activities: archiveActivities(1024 * 1024, ['127.0.0.1']) }, async ({ client, taskQueue }) => {
+        const refused = await archiveThroughTemporal(
+          client,
+          taskQueue,
+          callId,
+          `http://localhost:${toLocalhost.port}/x.wav`,
+        );
+        expect(failureType(refused.error)).toBe('InvalidRecordingUrl');
+        expect(refused.attempt).toBe(1);
+        const redirected = await archiveThroughTemporal(
+          client,
+          taskQueue,
+          callId,
+          `http://127.0.0.1:${toLocalhost.port}/x.wav`,
+        );
+        expect(failureType(redirected.error)).toBe('InvalidRecordingUrl');
+        const followed = await archiveThroughTemporal(
+          client,
+          taskQueue,
+          callId,
+          `http://127.0.0.1:${toSimulator.port}/x.wav`,
+        );
+        expect(followed.value?.sha256).toBe(sha256(await simFile(recordUrl)));
+      });
+    } finally {
+      await toLocalhost.close();
+      await toSimulator.close();
+    }
   });
 
   it('retries server errors and dropped connections, then archives the whole file', async () => {
