@@ -273,6 +273,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
         }
         state.heldReferences += 1 + lostReferences;
         state.platformRefNum = Number(response.RefNum ?? state.platformRefNum);
+        if (settles) capToPlatformCount(response.RefNum);
         showDetails();
         return { heldReferences: state.heldReferences, platformRefNum: state.platformRefNum };
       } finally {
@@ -410,6 +411,15 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   }
 
   /**
+   * The platform's RefNum counts every holder of the binding, this session included: never count more
+   * than that, as giving the excess back would release other holders' references.
+   */
+  function capToPlatformCount(refNum: string | undefined): void {
+    const platformCount = refNum ? Number(refNum) : Number.NaN;
+    if (Number.isInteger(platformCount)) state.heldReferences = Math.min(state.heldReferences, platformCount);
+  }
+
+  /**
    * Asks again, with the same BizId, each addReference request whose outcome stayed unknown: it binds
    * now or is refused as taken, and either way the reference is this session's to give back.
    */
@@ -451,9 +461,10 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     // The platform starts counting MaxAssignTime when it binds, somewhere after this moment.
     const requestedAt = Date.now();
     const summary = `bind ${input.mode} ${who}`;
+    const settles = patched('bind-settles-lost-answers');
     let bound: { response: GetVirtualNumAnswer; lostReferences: number };
     try {
-      if (patched('bind-settles-lost-answers')) {
+      if (settles) {
         const requested = await requestBindingSettled(summary);
         if ('failure' in requested) {
           const { lostReferences, unsettledBizId } = requested;
@@ -488,6 +499,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     state.virtualNum = response.VirtualNum;
     state.heldReferences += 1 + lostReferences;
     state.platformRefNum = Number(response.RefNum ?? 1);
+    if (settles) capToPlatformCount(response.RefNum);
     state.boundAt = new Date(now).toISOString();
     const expiresAt = now + input.ttlSeconds * 1000;
     if (patched('max-ttl-from-request')) {

@@ -75,6 +75,20 @@ describe('maskedCallSession when GetVirtualNum answers are lost', () => {
     });
   });
 
+  it('XB: the session never counts more references than the platform reports holding', async () => {
+    await run(async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone() });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+      expect(await handle.executeUpdate(addReferenceUpdate)).toEqual({ heldReferences: 2, platformRefNum: 2 });
+      // Someone else gives one of them back behind the session's back (an operator, another tool).
+      const { bindId } = await handle.query(sessionStateQuery);
+      await npp.client.call('DelVirtualNum', { BindId: bindId as string });
+      expect(await handle.executeUpdate(addReferenceUpdate)).toEqual({ heldReferences: 2, platformRefNum: 2 });
+      expect(await handle.executeUpdate(closeSessionUpdate)).toMatchObject({ heldReferences: 0, platformRefNum: 0 });
+      await handle.result();
+    });
+  });
+
   it('XB: two consecutive lost bind answers and a lost addReference answer are all given back at close', async () => {
     // Every request answers late: the first (performed, answer lost), its retry (refused at once as
     // BizIdAlreadyUsed), then the next request with a new BizId (performed, answer lost again).
