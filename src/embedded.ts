@@ -75,7 +75,8 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     let uiCodecEndpoint: string | undefined;
     if (!production) {
       env.CODEC_SERVER_TOKEN ||= randomBytes(24).toString('base64url');
-      env.CODEC_CORS_ORIGIN ||= `http://127.0.0.1:${options.temporalUiPort ?? 8233}`;
+      const uiPort = options.temporalUiPort ?? 8233;
+      env.CODEC_CORS_ORIGIN ||= `http://127.0.0.1:${uiPort},http://localhost:${uiPort}`;
       uiCodecEndpoint = `http://127.0.0.1:${env.WEBHOOK_PORT || 8787}/codec/${env.CODEC_SERVER_TOKEN}`;
     }
     const temporal = await connectTemporal(env, options, uiCodecEndpoint);

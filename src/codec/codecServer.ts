@@ -10,8 +10,8 @@ export interface CodecServerOptions {
   codec: PayloadCodec;
   /** Bearer token every encode/decode request must carry. */
   token: string;
-  /** The Temporal UI origin allowed to call from the browser (e.g. http://localhost:8233). */
-  corsOrigin?: string;
+  /** The Temporal UI origins allowed to call from the browser (e.g. http://localhost:8233). */
+  corsOrigins?: readonly string[];
   /** Largest accepted body in bytes. Default 4 MiB: a history page can hold many payloads. */
   bodyLimit?: number;
 }
@@ -78,8 +78,9 @@ export async function codecServerPlugin(app: FastifyInstance, options: CodecServ
   };
 
   app.addHook('onRequest', async (request, reply) => {
-    if (options.corsOrigin !== undefined && request.headers.origin === options.corsOrigin) {
-      reply.headers({ 'access-control-allow-origin': options.corsOrigin, ...CORS_HEADERS });
+    const origin = request.headers.origin;
+    if (origin !== undefined && options.corsOrigins?.includes(origin)) {
+      reply.headers({ 'access-control-allow-origin': origin, ...CORS_HEADERS });
     }
     reply.header('vary', 'Origin');
     // Preflights carry no credentials; everything else must, before its body is even read.

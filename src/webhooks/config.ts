@@ -88,7 +88,7 @@ export interface IngressConfig {
   /** Set when WEBHOOK_TRUST_PROXY is: client addresses then come from X-Forwarded-For. */
   trustProxy?: TrustProxy;
   /** Set when CODEC_SERVER_TOKEN is: the webhook then serves /codec/decode and /codec/encode. */
-  codecServer?: { token: string; corsOrigin?: string };
+  codecServer?: { token: string; corsOrigins?: string[] };
 }
 
 export function loadIngressConfig(env: Record<string, string | undefined>): IngressConfig {
@@ -114,11 +114,17 @@ export function loadIngressConfig(env: Record<string, string | undefined>): Ingr
   const token = nonEmpty(env.CODEC_SERVER_TOKEN);
   if (token === undefined) return config;
   checkLength('CODEC_SERVER_TOKEN', token);
-  const corsOrigin = nonEmpty(env.CODEC_CORS_ORIGIN);
-  if (corsOrigin !== undefined && !/^https?:\/\/[^/\s]+$/.test(corsOrigin)) {
-    throw new Error(`CODEC_CORS_ORIGIN must be an origin like http://localhost:8233: ${corsOrigin}`);
+  // Comma-separated: the same UI is often opened as both localhost and 127.0.0.1.
+  const corsOrigins = nonEmpty(env.CODEC_CORS_ORIGIN)
+    ?.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins ?? []) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new Error(`CODEC_CORS_ORIGIN must list origins like http://localhost:8233: ${origin}`);
+    }
   }
-  return { ...config, codecServer: corsOrigin === undefined ? { token } : { token, corsOrigin } };
+  return { ...config, codecServer: corsOrigins?.length ? { token, corsOrigins } : { token } };
 }
 
 /** The address ranges proxy-addr (fastify's trustProxy) knows by name. */

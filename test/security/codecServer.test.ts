@@ -11,6 +11,7 @@ import { startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
 
 const TOKEN = 'codec-server-test-token-0123456789';
 const UI_ORIGIN = 'http://localhost:8233';
+const SECOND_UI_ORIGIN = 'http://127.0.0.1:8233';
 const OLD = `old:${randomBytes(32).toString('base64')}`;
 const CURRENT = `current:${randomBytes(32).toString('base64')}`;
 const NUMBER = '008613812345678';
@@ -22,7 +23,9 @@ let plainWebhook: TestWebhook;
 beforeAll(async () => {
   client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
   const codec = createAesGcmCodec(parseCodecKeys(`${CURRENT},${OLD}`));
-  webhook = await startTestWebhook(client, { codecServer: { codec, token: TOKEN, corsOrigin: UI_ORIGIN } });
+  webhook = await startTestWebhook(client, {
+    codecServer: { codec, token: TOKEN, corsOrigins: [UI_ORIGIN, SECOND_UI_ORIGIN] },
+  });
   plainWebhook = await startTestWebhook(client);
 });
 
@@ -154,6 +157,7 @@ describe('codec server', () => {
       expect.arrayContaining(['authorization', 'content-type', 'x-namespace']),
     );
     const other = await preflight('http://evil.example');
+    expect((await preflight(SECOND_UI_ORIGIN)).headers.get('access-control-allow-origin')).toBe(SECOND_UI_ORIGIN);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     const otherPost = await codecCall('decode', { payloads: [] }, { origin: 'http://evil.example' });
     expect(otherPost.headers.get('access-control-allow-origin')).toBeNull();

@@ -178,10 +178,13 @@ describe('ingress config', () => {
       WEBHOOK_RATE_LIMIT_MAX: '50',
       WEBHOOK_RATE_LIMIT_WINDOW_MS: '10000',
       CODEC_SERVER_TOKEN: 'a-long-enough-codec-token',
-      CODEC_CORS_ORIGIN: 'http://localhost:8233',
+      CODEC_CORS_ORIGIN: 'http://localhost:8233, http://127.0.0.1:8233',
     });
     expect(config.limits).toMatchObject({ rateLimitMax: 50, rateLimitWindowMs: 10_000 });
-    expect(config.codecServer).toEqual({ token: 'a-long-enough-codec-token', corsOrigin: 'http://localhost:8233' });
+    expect(config.codecServer).toEqual({
+      token: 'a-long-enough-codec-token',
+      corsOrigins: ['http://localhost:8233', 'http://127.0.0.1:8233'],
+    });
   });
 
   it('rejects bad values with errors that name the variable, never the token', () => {
@@ -195,6 +198,6 @@ describe('ingress config', () => {
     expect(() => loadIngressConfig({ CODEC_SERVER_TOKEN: 'short-tok' })).not.toThrow('short-tok');
     expect(() =>
       loadIngressConfig({ CODEC_SERVER_TOKEN: 'a-long-enough-codec-token', CODEC_CORS_ORIGIN: 'localhost:8233/x' }),
-    ).toThrow('CODEC_CORS_ORIGIN must be an origin');
+    ).toThrow('CODEC_CORS_ORIGIN must list origins');
   });
 });

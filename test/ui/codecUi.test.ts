@@ -36,7 +36,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     codecServer: {
       token: CODEC_TOKEN,
-      corsOrigin: `http://127.0.0.1:${uiPort}`,
+      corsOrigins: [`http://127.0.0.1:${uiPort}`],
       codec: createDataConverter(parseCodecKeys(TEST_CODEC_KEYS)).codec,
     },
   });
