@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { RecordingKey, RecordingSink, StoredRecording } from './sink.ts';
@@ -12,6 +12,9 @@ import type { RecordingKey, RecordingSink, StoredRecording } from './sink.ts';
 function segment(id: string): string {
   return encodeURIComponent(id).replace(/^\./, '%2E');
 }
+
+/** A temp file untouched this long belongs to no running download (those write continuously). */
+const ABANDONED_PART_MS = 15 * 60 * 1000;
 
 /** Keeps recordings as `<dir>/<workflowId>/<callId>.<ext>`, written via a temp file and a rename. */
 export class DirectorySink implements RecordingSink {
@@ -51,6 +54,18 @@ export class DirectorySink implements RecordingSink {
       await rm(temp, { force: true });
       throw error;
     }
+    await this.#removeAbandonedParts(folder, key);
     return { location: path };
+  }
+
+  /** Temp files of this recording left by a worker that died mid-download (old enough to be no one's). */
+  async #removeAbandonedParts(folder: string, key: RecordingKey): Promise<void> {
+    const prefix = `.${segment(key.callId)}.`;
+    for (const name of await readdir(folder)) {
+      if (!name.startsWith(prefix) || !name.endsWith('.part')) continue;
+      const part = join(folder, name);
+      const { mtimeMs } = await stat(part).catch(() => ({ mtimeMs: Date.now() }));
+      if (Date.now() - mtimeMs > ABANDONED_PART_MS) await rm(part, { force: true });
+    }
   }
 }
