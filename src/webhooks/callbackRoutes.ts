@@ -6,13 +6,20 @@ import type { WebhookSecrets } from './config.ts';
 import { type ParsedCallback, parseCallback } from './events.ts';
 import { InvalidPayloadError } from './fields.ts';
 import type { WebhookMetrics } from './metrics.ts';
-import { findRunningWorkflowId, findWorkflowId, signalWorkflow, type VisibilityRetry } from './signal.ts';
+import {
+  findRunningWorkflowId,
+  findWorkflowId,
+  signalWorkflow,
+  type VisibilityRetry,
+  workflowHasCall,
+} from './signal.ts';
 
 // POST /npp/callbacks/:kind/:workflowId?token=… (per-session URLs) and
 // POST /npp/callbacks/:kind?token=… (console-default URLs, routed by bindId / callId).
 // Order of checks: route (404) → method (405) → token (401, before the body is read) → body
 // (415 / 413 / 400) → Temporal (200 accepted or ignored, 503 to make the platform redeliver).
-// An event for a closed workflow goes to a running session sharing its binding or call, if any.
+// An event for a closed workflow goes to a running session sharing its binding or call, if any,
+// unless the closed workflow had that call itself (its NppCallId lists it).
 
 export interface CallbackRouteOptions {
   client: Client;
@@ -91,6 +98,11 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackRo
       if ((await signalWorkflow(options.client, workflowId, parsed, options.temporalTimeoutMs)) === 'accepted') {
         return signaled(request, reply, kind, { workflowId, eventId });
       }
+      // A late event (hangup, recording) of a call the closed workflow had is its own: a session
+      // sharing the binding must not count it.
+      if (await workflowHasCall(options.client, workflowId, parsed.callId, options.temporalTimeoutMs)) {
+        return ignored(request, reply, kind, { workflowId, eventId }, 'call of a closed workflow');
+      }
       // The platform pushes to the URLs of the session that bound the number first; in XB other
       // sessions share the binding and must get its events once that one has ended.
       const sharer = await findRunningWorkflowId(options.client, parsed, options.temporalTimeoutMs);
@@ -101,9 +113,7 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackRo
       ) {
         return signaled(request, reply, kind, { workflowId: sharer, eventId, closedWorkflowId: workflowId });
       }
-      metrics.ignored.inc({ kind });
-      request.log.warn({ kind, workflowId, eventId }, 'callback ignored: workflow closed or not found');
-      return reply.code(200).send({ status: 'ignored', reason: 'workflow closed or not found' });
+      return ignored(request, reply, kind, { workflowId, eventId }, 'workflow closed or not found');
     } catch (error) {
       request.log.warn({ kind, err: error }, 'Temporal did not accept the signal');
       return unavailable(request, reply, 'temporal_unavailable');
@@ -119,6 +129,18 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackRo
     metrics.signaled.inc({ kind });
     request.log.info({ kind, ...fields }, 'callback signaled');
     return reply.code(200).send({ status: 'accepted', eventId: fields.eventId });
+  };
+
+  const ignored = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    kind: CallbackKind,
+    fields: { workflowId: string; eventId: string },
+    reason: string,
+  ) => {
+    metrics.ignored.inc({ kind });
+    request.log.warn({ kind, ...fields, reason }, `callback ignored: ${reason}`);
+    return reply.code(200).send({ status: 'ignored', reason });
   };
 
   const unavailable = (request: FastifyRequest, reply: FastifyReply, error: string) => {

@@ -33,9 +33,10 @@ export interface VisibilityRetry {
 }
 
 /**
- * The workflow a console-default callback belongs to: the running one chosen by
- * findRunningWorkflowId, else a closed one with the ids (the signal is then ignored). Visibility lags
- * behind upserts, so when nothing has the ids it is looked up again a few times; undefined then.
+ * The workflow a console-default callback belongs to: a running one that has the call, else a
+ * closed one that has it (the signal is then ignored: the call is not a sharer's), else the running
+ * one chosen by findRunningWorkflowId, else a closed one with the ids. Visibility lags behind
+ * upserts, so when nothing has the ids it is looked up again a few times; undefined then.
  */
 export async function findWorkflowId(
   client: Client,
@@ -44,8 +45,11 @@ export async function findWorkflowId(
   timeoutMs: number,
 ): Promise<string | undefined> {
   for (let attempt = 1; ; attempt++) {
+    const running = await runningCandidates(client, parsed, timeoutMs);
     const chosen =
-      (await findRunningWorkflowId(client, parsed, timeoutMs)) ??
+      (running[0]?.hasCall ? running[0].workflowId : undefined) ??
+      (await withDeadline(client, timeoutMs, () => firstMatch(client, closedWithCall(parsed.callId)))) ??
+      running[0]?.workflowId ??
       (await withDeadline(client, timeoutMs, () => firstMatch(client, idsMatch(parsed))));
     if (chosen !== undefined) return chosen;
     if (attempt >= retry.attempts) return undefined;
@@ -64,10 +68,35 @@ export async function findRunningWorkflowId(
   parsed: ParsedCallback,
   timeoutMs: number,
 ): Promise<string | undefined> {
+  return (await runningCandidates(client, parsed, timeoutMs))[0]?.workflowId;
+}
+
+/**
+ * Whether the (closed) workflow lists the call in NppCallId: then a late event of that call is its
+ * own, not one for a session sharing its binding. NppCallId keeps only the most recent CallIds
+ * (CALL_IDS_SEARCHABLE), so a late event of an older call of a busy session is not recognised.
+ */
+export async function workflowHasCall(
+  client: Client,
+  workflowId: string,
+  callId: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  try {
+    // Read from the execution itself, not from visibility: no indexing lag, no worker needed.
+    const description = await withDeadline(client, timeoutMs, () => client.workflow.getHandle(workflowId).describe());
+    return description.typedSearchAttributes.get(NppCallId)?.includes(callId) ?? false;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
+async function runningCandidates(client: Client, parsed: ParsedCallback, timeoutMs: number): Promise<Candidate[]> {
   const running = await withDeadline(client, timeoutMs, () =>
     candidates(client, `ExecutionStatus = 'Running' AND (${idsMatch(parsed)})`, parsed.callId),
   );
-  return running.sort(preferred)[0]?.workflowId;
+  return running.sort(preferred);
 }
 
 interface Candidate {
@@ -86,6 +115,10 @@ function preferred(a: Candidate, b: Candidate): number {
 function idsMatch(parsed: ParsedCallback): string {
   const byCall = `${NppCallId.name} = '${parsed.callId}'`;
   return parsed.bindId === undefined ? byCall : `${NppBindId.name} = '${parsed.bindId}' OR ${byCall}`;
+}
+
+function closedWithCall(callId: string): string {
+  return `ExecutionStatus != 'Running' AND ${NppCallId.name} = '${callId}'`;
 }
 
 function withDeadline<T>(client: Client, timeoutMs: number, fn: () => Promise<T>): Promise<T> {

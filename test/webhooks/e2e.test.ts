@@ -2,11 +2,13 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { NppClient } from '../../src/npp/client.ts';
+import type { VirturalNumCdr } from '../../src/npp/models.ts';
+import { lowerCamel } from '../../src/simulator/payloads.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
 import { type CallRecord, closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
 import { testDataConverter, withWorker } from '../helpers/temporal.ts';
-import { SECRET, startTestWebhook, type TestWebhook } from './helpers.ts';
+import { post, SECRET, SHARED_TOKEN, sessionUrl, startTestWebhook, type TestWebhook } from './helpers.ts';
 import { startTcpProxy, type TcpProxy } from './tcpProxy.ts';
 
 // The whole path: simulator → HTTP callback → webhook → signal → maskedCallSession → state query.
@@ -68,7 +70,15 @@ async function deliveries(callId: string): Promise<{ kind: string; status: numbe
   return log.filter((entry) => entry.callId === callId);
 }
 
-async function setDelivery(options: { duplicate: boolean; reorder: boolean }) {
+/** The session CDR of `callId` as the platform pushes it (lowerCamel). */
+async function sessionCdr(callId: string): Promise<Record<string, string>> {
+  const cdrs = (await (await fetch(`${sim.url}/_sim/cdrs`)).json()) as { session: VirturalNumCdr[] };
+  const cdr = cdrs.session.find((record) => record.CallId === callId);
+  expect(cdr).toBeDefined();
+  return lowerCamel(cdr as VirturalNumCdr);
+}
+
+async function setDelivery(options: { duplicate?: boolean; reorder?: boolean; drop?: boolean }) {
   await fetch(`${sim.url}/_sim/delivery`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -148,16 +158,52 @@ describe('end to end: simulator → webhook → session', () => {
         .toBe(2);
       const { bindId, virtualNum } = await second.query(sessionStateQuery);
       expect(bindId).toBe((await first.query(sessionStateQuery)).bindId);
+
+      // A call while the first session is open: its start reaches the first session, its hangup and
+      // recording are pushed only after that session has closed.
+      await setDelivery({ drop: true });
+      const early = await simulateCall(virtualNum as string, phone(), true);
+      await setDelivery({ drop: false });
+      const cdr = await sessionCdr(early.CallId);
+      const started = {
+        callId: cdr.callId,
+        bindId: cdr.bindId,
+        src: cdr.src,
+        dst: cdr.dst,
+        virtualNum: cdr.dstVirtualNum,
+        callStatus: '1',
+        timestamp: cdr.callCenterAcceptTime,
+      };
+      expect(await post(sessionUrl(webhook, 'status', first.workflowId), started)).toMatchObject({ status: 200 });
+      await expect.poll(async () => (await first.query(sessionStateQuery)).calls.length).toBe(1);
       await first.executeUpdate(closeSessionUpdate);
       await first.result();
       const sharing = `NppBindId = '${bindId}' AND ExecutionStatus = 'Running'`;
       await expect.poll(async () => (await client.workflow.count(sharing)).count, { timeout: 10_000 }).toBe(1);
 
+      const late = [
+        await post(sessionUrl(webhook, 'hangup', first.workflowId), cdr),
+        await post(sessionUrl(webhook, 'record', first.workflowId), {
+          callId: cdr.callId,
+          bindId: cdr.bindId,
+          recordUrl: cdr.recordUrl,
+        }),
+        // Console-default URLs route by ids: the call is still the closed session's.
+        await post(`${webhook.base}/npp/callbacks/hangup?token=${SHARED_TOKEN}`, cdr),
+      ];
+      for (const answer of late) {
+        expect(answer).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'call of a closed workflow' } });
+      }
+
       const caller = phone();
       const call = await simulateCall(virtualNum as string, caller, true);
       const record = await finishedCall(second, call.CallId);
       expect(record).toMatchObject({ state: 'ended', endStatus: 1, dstDuration: 42 });
-      expect((await first.query(sessionStateQuery)).calls).toEqual([]);
+      // The late events were answered before this call was made: the second session never got them.
+      expect((await second.query(sessionStateQuery)).calls.map((c) => c.callId)).toEqual([call.CallId]);
+      expect((await first.query(sessionStateQuery)).calls.map((c) => [c.callId, c.state])).toEqual([
+        [early.CallId, 'ringing'],
+      ]);
       expect(webhook.logs()).toContain(`"closedWorkflowId":"${first.workflowId}"`);
       expect((await deliveries(call.CallId)).every((entry) => entry.status === 200)).toBe(true);
       await second.terminate('test done');
