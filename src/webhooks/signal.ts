@@ -118,7 +118,8 @@ function idsMatch(parsed: ParsedCallback): string {
 }
 
 function closedWithCall(callId: string): string {
-  return `ExecutionStatus != 'Running' AND ${NppCallId.name} = '${callId}'`;
+  // A run that continued as new is not closed: its successor has the same workflow id.
+  return `ExecutionStatus != 'Running' AND ExecutionStatus != 'ContinuedAsNew' AND ${NppCallId.name} = '${callId}'`;
 }
 
 function withDeadline<T>(client: Client, timeoutMs: number, fn: () => Promise<T>): Promise<T> {

@@ -32,6 +32,11 @@ export interface ReconcileCounts {
   alreadyApplied: number;
   /** No running workflow owns them: closed, or not one of ours. */
   noOwner: number;
+  /**
+   * Older than the calls their session still lists after continuing as new: it may have counted the
+   * call already (SessionState.earlierCalls), so signalling could add it twice. Left alone.
+   */
+  maybeDropped: number;
   /** Records the webhook's parser refuses too. */
   invalid: number;
 }

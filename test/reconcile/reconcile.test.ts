@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
@@ -9,7 +10,13 @@ import { lowerCamel } from '../../src/simulator/payloads.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
 import { parseCallback } from '../../src/webhooks/events.ts';
 import { callBackStateQuery } from '../../src/workflows/callBackDefinitions.ts';
-import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
+import { CALLS_CARRIED } from '../../src/workflows/calls.ts';
+import {
+  callStatusSignal,
+  closeSessionUpdate,
+  type SessionState,
+  sessionStateQuery,
+} from '../../src/workflows/definitions.ts';
 import { reconcileCdrs } from '../../src/workflows/reconcileCdrs.ts';
 import type { ReconcileResult } from '../../src/workflows/reconcileDefinitions.ts';
 import { callIdOf, deliveries, progress, setDelivery, startCallBack } from '../helpers/callback.ts';
@@ -55,6 +62,29 @@ async function simulateCall(virtualNum: string, caller: string): Promise<string>
   return ((await response.json()) as { CallId: string }).CallId;
 }
 
+/** The session CDR of `callId` as the platform pushes it (lowerCamel). */
+async function sessionCdr(callId: string): Promise<Record<string, string>> {
+  const { session } = (await (await fetch(`${sim.url}/_sim/cdrs`)).json()) as { session: VirturalNumCdr[] };
+  const cdr = session.find((record) => record.CallId === callId);
+  expect(cdr).toBeDefined();
+  return lowerCamel(cdr as VirturalNumCdr);
+}
+
+/** The "call start" status callback the platform sends for the call of `cdr`. */
+function callStarted(cdr: Record<string, string>) {
+  const { callId, bindId, src, dst, dstVirtualNum, callCenterAcceptTime } = cdr;
+  const body = {
+    callId,
+    bindId,
+    src,
+    dst,
+    virtualNum: dstVirtualNum,
+    callStatus: '1',
+    timestamp: callCenterAcceptTime,
+  };
+  return parseCallback('status', body);
+}
+
 /** Runs the schedule's action now and answers that run's result. */
 async function triggerRun(client: Client, scheduleId: string): Promise<ReconcileResult> {
   const schedule = client.schedule.getHandle(scheduleId);
@@ -94,7 +124,14 @@ describe('CDR reconciliation', () => {
       expect(await ensureReconcileSchedule(client, options)).toBe('created');
       try {
         const first = await triggerRun(client, scheduleId);
-        expect(first.sessions).toEqual({ cdrs: 2, signalled: 1, alreadyApplied: 1, noOwner: 0, invalid: 0 });
+        expect(first.sessions).toEqual({
+          cdrs: 2,
+          signalled: 1,
+          alreadyApplied: 1,
+          noOwner: 0,
+          maybeDropped: 0,
+          invalid: 0,
+        });
         expect(first.window.end - first.window.start).toBe(900);
         const backfilled = (await handle.query(sessionStateQuery)).calls.find((call) => call.callId === dropped);
         expect(backfilled).toMatchObject({ state: 'ended', endStatus: 1, endStatusText: 'normal', dstDuration: 20 });
@@ -104,7 +141,14 @@ describe('CDR reconciliation', () => {
         const stateBefore = await handle.query(sessionStateQuery);
         const historyBefore = (await handle.describe()).historyLength;
         const second = await triggerRun(client, scheduleId);
-        expect(second.sessions).toEqual({ cdrs: 2, signalled: 0, alreadyApplied: 2, noOwner: 0, invalid: 0 });
+        expect(second.sessions).toEqual({
+          cdrs: 2,
+          signalled: 0,
+          alreadyApplied: 2,
+          noOwner: 0,
+          maybeDropped: 0,
+          invalid: 0,
+        });
         expect(await handle.query(sessionStateQuery)).toEqual(stateBefore);
         expect((await handle.describe()).historyLength).toBe(historyBefore);
       } finally {
@@ -120,6 +164,61 @@ describe('CDR reconciliation', () => {
       );
     });
   });
+
+  it('leaves alone the CDR of a call a long session dropped when it continued as new', async () => {
+    await withWorker({ activities }, async ({ client, taskQueue }) => {
+      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
+      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum)).toBeTruthy();
+      const { virtualNum } = await handle.query(sessionStateQuery);
+      // Events are signalled by hand here, exactly as the webhook would (same parser, same ids).
+      await setDelivery(sim, { drop: true });
+      try {
+        // The oldest call: its start reached the session, its hangup never did.
+        const oldest = await simulateCall(virtualNum as string, phone());
+        await handle.signal(callStatusSignal, callStarted(await sessionCdr(oldest)).event as never);
+        // Many later calls, until the session has continued as new without the oldest one.
+        let total = 0;
+        const listsOldest = (state: SessionState) => state.calls.some((call) => call.callId === oldest);
+        for (let state = await handle.query(sessionStateQuery); listsOldest(state); ) {
+          expect(total).toBeLessThan(CALLS_CARRIED * 4);
+          for (let k = 0; k < 10; k++, total++) {
+            const { signal, event } = parseCallback(
+              'hangup',
+              await sessionCdr(await simulateCall(virtualNum as string, phone())),
+            );
+            await handle.signal(signal, event as never);
+          }
+          state = await handle.query(sessionStateQuery);
+        }
+        expect((await handle.query(sessionStateQuery)).earlierCalls?.count).toBeGreaterThan(0);
+        // A call the session never heard of, later than every call it lists: still backfilled.
+        await sleep(1100);
+        const missed = await simulateCall(virtualNum as string, phone());
+
+        const before = await handle.query(sessionStateQuery);
+        const result = await client.workflow.execute(reconcileCdrs, {
+          args: [{ lookbackSeconds: 900 }],
+          taskQueue,
+          workflowId: `reconcile-${randomUUID()}`,
+        });
+        expect(result.sessions.signalled).toBe(1);
+        expect(result.sessions.maybeDropped).toBeGreaterThanOrEqual(1);
+        // Every other CDR of this session was told apart: listed with its CDR, or possibly dropped.
+        expect(result.sessions.alreadyApplied + result.sessions.maybeDropped).toBe(total + 1);
+        const after = await handle.query(sessionStateQuery);
+        expect(listsOldest(after)).toBe(false);
+        expect(after.calls.find((call) => call.callId === missed)).toMatchObject({ state: 'ended', endStatus: 1 });
+        // Every call counted once: the oldest is not added again beside its count in earlierCalls.
+        const counted = (state: SessionState) => state.calls.length + (state.earlierCalls?.count ?? 0);
+        expect(counted(before)).toBe(total + 1);
+        expect(counted(after)).toBe(total + 2);
+      } finally {
+        await setDelivery(sim, { drop: false });
+      }
+      await handle.executeUpdate(closeSessionUpdate);
+      await handle.result();
+    });
+  }, 120_000);
 
   it('ends a callback call whose every callback was dropped, and skips it once closed', async () => {
     await withWorker({ activities }, async ({ client, taskQueue }) => {
