@@ -220,6 +220,46 @@ describe('CDR reconciliation', () => {
     });
   }, 120_000);
 
+  it("gives a closed XB session's call to no session sharing its binding", async () => {
+    await withWorker({ activities }, async ({ client, taskQueue }) => {
+      const dst = phone();
+      const first = await startSession(client, taskQueue, { mode: 'XB', dst });
+      await expect.poll(() => first.query(sessionStateQuery).then((s) => s.virtualNum)).toBeTruthy();
+      const second = await startSession(client, taskQueue, { mode: 'XB', dst });
+      await expect.poll(() => second.query(sessionStateQuery).then((s) => s.platformRefNum)).toBe(2);
+      const { virtualNum } = await second.query(sessionStateQuery);
+      await setDelivery(sim, { drop: true });
+      try {
+        // The first session saw the call start; its hangup was lost, and then the session closed.
+        const callId = await simulateCall(virtualNum as string, phone());
+        await first.signal(callStatusSignal, callStarted(await sessionCdr(callId)).event as never);
+        await expect.poll(async () => (await first.query(sessionStateQuery)).calls.length).toBe(1);
+        await first.executeUpdate(closeSessionUpdate);
+        await first.result();
+        await expect
+          .poll(
+            async () =>
+              (await client.workflow.count(`NppCallId = '${callId}' AND ExecutionStatus = 'Completed'`)).count,
+          )
+          .toBe(1);
+
+        const before = (await second.describe()).historyLength;
+        const result = await client.workflow.execute(reconcileCdrs, {
+          args: [{ lookbackSeconds: 900 }],
+          taskQueue,
+          workflowId: `reconcile-${randomUUID()}`,
+        });
+        expect(result.sessions.signalled).toBe(0);
+        expect((await second.query(sessionStateQuery)).calls).toEqual([]);
+        expect((await second.describe()).historyLength).toBe(before);
+      } finally {
+        await setDelivery(sim, { drop: false });
+      }
+      await second.executeUpdate(closeSessionUpdate);
+      await second.result();
+    });
+  });
+
   it('ends a callback call whose every callback was dropped, and skips it once closed', async () => {
     await withWorker({ activities }, async ({ client, taskQueue }) => {
       await setDelivery(sim, { drop: true });
