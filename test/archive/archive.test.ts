@@ -14,7 +14,7 @@ import { parseCallback } from '../../src/webhooks/events.ts';
 import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { archiveRecordingOnce, archiveRecordingWithHeartbeatTimeout } from '../fixtures/archiveWorkflows.ts';
 import { callIdOf, progress, startCallBack, startCallBackStack } from '../helpers/callback.ts';
-import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
+import { addFault, type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
 import { withWorker } from '../helpers/temporal.ts';
 
 // Recording archive on the dev server: the simulator serves the recordings over HTTP, the
@@ -37,15 +37,6 @@ async function simFile(recordUrl: string): Promise<Buffer> {
   const response = await fetch(recordUrl);
   expect(response.status).toBe(200);
   return Buffer.from(await response.arrayBuffer());
-}
-
-async function addFault(rule: object): Promise<void> {
-  const response = await fetch(`${npp.sim.url}/_sim/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(rule),
-  });
-  expect(response.status).toBe(200);
 }
 
 async function faultRules(): Promise<unknown[]> {
@@ -277,8 +268,8 @@ describe('recording archive', () => {
   it('retries server errors and dropped connections, then archives the whole file', async () => {
     await withWorker({ activities: archiveActivities() }, async ({ client, taskQueue }) => {
       const { callId, recordUrl } = await recordedCall();
-      await addFault({ action: 'Recording', kind: '5xx', count: 2 });
-      await addFault({ action: 'Recording', kind: 'drop-connection', count: 1 });
+      await addFault(npp.sim, { action: 'Recording', kind: '5xx', count: 2 });
+      await addFault(npp.sim, { action: 'Recording', kind: 'drop-connection', count: 1 });
       const outcome = await archiveThroughTemporal(client, taskQueue, callId, recordUrl);
       expect(outcome.error).toBeUndefined();
       expect(outcome.attempt).toBe(4);
@@ -292,7 +283,7 @@ describe('recording archive', () => {
     await withWorker({ activities: archiveActivities() }, async ({ client, taskQueue }) => {
       const { callId, recordUrl } = await recordedCall();
       // The recording store answers the first download only after 8 s; no byte means no heartbeat.
-      await addFault({ action: 'Recording', kind: 'latency', latencyMs: 8000, count: 1 });
+      await addFault(npp.sim, { action: 'Recording', kind: 'latency', latencyMs: 8000, count: 1 });
       const workflowId = `archive-${randomUUID()}`;
       const startedAt = Date.now();
       const handle = await client.workflow.start(archiveRecordingWithHeartbeatTimeout, {
@@ -328,7 +319,7 @@ describe('recording archive', () => {
       });
       const written = statSync(first?.location as string).mtimeMs;
       // A download now would fail; the archived copy must be answered without one.
-      await addFault({ action: 'Recording', kind: '5xx', count: 1 });
+      await addFault(npp.sim, { action: 'Recording', kind: '5xx', count: 1 });
       const second = await client.workflow.execute(archiveRecordingOnce, {
         args: [request],
         taskQueue,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { type Activities, createActivities } from '../../src/activities/index.ts';
 import { NppClient } from '../../src/npp/client.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.ts';
@@ -72,6 +72,30 @@ export async function simBindings(sim: Simulator): Promise<SimBinding[]> {
 /** The leak check: nothing of this test left bound on the platform. */
 export async function expectNoBindings(sim: Simulator): Promise<void> {
   expect(await simBindings(sim)).toEqual([]);
+}
+
+/**
+ * The guarantee that matters most, after every test of the file: nothing stays bound on the
+ * platform. The simulator is reset afterwards so one failing test does not fail the next ones too.
+ */
+export function expectNoBindingsAfterEach(stack: () => NppStack): void {
+  afterEach(async () => {
+    try {
+      await expectNoBindings(stack().sim);
+    } finally {
+      stack().sim.reset();
+    }
+  });
+}
+
+/** Adds a fault rule to the simulator (see /_sim/faults in docs/callbacks.md). */
+export async function addFault(sim: Simulator, rule: object): Promise<void> {
+  const response = await fetch(`${sim.url}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(rule),
+  });
+  expect(response.status).toBe(200);
 }
 
 export async function startSession(client: Client, taskQueue: string, input: Partial<SessionInput>) {

@@ -1,9 +1,9 @@
 // The app's client starts sessions as a human sees them in Temporal UI (masked) and idempotently.
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClient } from '../../src/client/sessions.ts';
 import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
-import { expectNoBindings, type NppStack, phone, simBindings, startNppStack } from '../helpers/session.ts';
+import { expectNoBindingsAfterEach, type NppStack, phone, simBindings, startNppStack } from '../helpers/session.ts';
 import { withWorker } from '../helpers/temporal.ts';
 
 let npp: NppStack;
@@ -11,13 +11,7 @@ beforeAll(async () => {
   npp = await startNppStack();
 });
 afterAll(() => npp.close());
-afterEach(async () => {
-  try {
-    await expectNoBindings(npp.sim);
-  } finally {
-    npp.sim.reset();
-  }
-});
+expectNoBindingsAfterEach(() => npp);
 
 describe('SessionClient.startSession', () => {
   it('shows a masked summary and returns the same run for the same key, running or finished', async () => {

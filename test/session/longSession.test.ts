@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
 import { CALL_IDS_SEARCHABLE, CALLS_CARRIED } from '../../src/workflows/calls.ts';
@@ -19,7 +19,8 @@ import {
 } from '../../src/workflows/definitions.ts';
 import { recordHistoryIfAsked } from '../helpers/histories.ts';
 import {
-  expectNoBindings,
+  addFault,
+  expectNoBindingsAfterEach,
   type NppStack,
   phone,
   simBindings,
@@ -36,13 +37,7 @@ beforeAll(async () => {
   npp = await startNppStack();
 });
 afterAll(() => npp.close());
-afterEach(async () => {
-  try {
-    await expectNoBindings(npp.sim);
-  } finally {
-    npp.sim.reset();
-  }
-});
+expectNoBindingsAfterEach(() => npp);
 
 const run = <T>(fn: Parameters<typeof withWorker<T>>[1]) => withWorker({ activities: npp.activities }, fn);
 
@@ -74,15 +69,6 @@ async function expectReplays(handle: WorkflowHandle, runIds: string[], fixture?:
     const name = fixture?.replace(/\.json$/, '');
     if (name) recordHistoryIfAsked(index === 0 ? name : `${name}-run${index + 1}`, history);
   }
-}
-
-async function addFault(rule: object): Promise<void> {
-  const response = await fetch(`${npp.sim.url}/_sim/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(rule),
-  });
-  expect(response.status).toBe(200);
 }
 
 describe('maskedCallSession with many calls', () => {
@@ -143,7 +129,7 @@ describe('maskedCallSession continuing as new', () => {
       const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
       await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
       // An addReference in flight (its answer comes in 8 s) holds back the continue-as-new...
-      await addFault({ action: 'GetVirtualNum', kind: 'latency', latencyMs: 8000, count: 1 });
+      await addFault(npp.sim, { action: 'GetVirtualNum', kind: 'latency', latencyMs: 8000, count: 1 });
       const adding = handle.executeUpdate(addReferenceUpdate);
       await expect.poll(async () => (await handle.describe()).raw.pendingActivities?.length).toBe(1);
       // ...that becomes due now; the app closes the session meanwhile.

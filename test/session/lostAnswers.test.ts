@@ -1,12 +1,13 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import { MAX_ASKS_PER_BIZ_ID } from '../../src/workflows/bindOutcome.ts';
 import { addReferenceUpdate, closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { recordHistoryIfAsked } from '../helpers/histories.ts';
 import {
-  expectNoBindings,
+  addFault,
+  expectNoBindingsAfterEach,
   type NppStack,
   phone,
   type SimBinding,
@@ -24,28 +25,13 @@ beforeAll(async () => {
   npp = await startNppStack();
 });
 afterAll(() => npp.close());
-afterEach(async () => {
-  try {
-    await expectNoBindings(npp.sim);
-  } finally {
-    npp.sim.reset();
-  }
-});
+expectNoBindingsAfterEach(() => npp);
 
 const run = <T>(fn: Parameters<typeof withWorker<T>>[1]) => withWorker({ activities: npp.activities }, fn);
 
-async function addFault(rule: object): Promise<void> {
-  const response = await fetch(`${npp.sim.url}/_sim/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(rule),
-  });
-  expect(response.status).toBe(200);
-}
-
 /** The next `count` GetVirtualNum requests are processed, then answered after the activity's 10 s timeout. */
 const answerLate = (count: number) =>
-  addFault({ action: 'GetVirtualNum', kind: 'late-answer', latencyMs: 11_000, count });
+  addFault(npp.sim, { action: 'GetVirtualNum', kind: 'late-answer', latencyMs: 11_000, count });
 
 /** The BizIds of the requests that took a reference on the one binding of the test. */
 async function bizIdsTaken(): Promise<string[]> {
@@ -116,8 +102,8 @@ describe('maskedCallSession when GetVirtualNum answers are lost', () => {
     // The first attempt is performed and its answer lost; the platform then fails (503) and finally
     // does not answer at all (not performed): the activity gives up on a timeout.
     await answerLate(1);
-    await addFault({ action: 'GetVirtualNum', kind: '5xx', count: 3 });
-    await addFault({ action: 'GetVirtualNum', kind: 'latency', latencyMs: 11_000, count: 1 });
+    await addFault(npp.sim, { action: 'GetVirtualNum', kind: '5xx', count: 3 });
+    await addFault(npp.sim, { action: 'GetVirtualNum', kind: 'latency', latencyMs: 11_000, count: 1 });
     await run(async ({ client, taskQueue }) => {
       const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone() });
       await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout: 60_000 }).toBeTruthy();
@@ -146,7 +132,7 @@ describe('maskedCallSession when GetVirtualNum answers are lost', () => {
       // The request is performed, its answer lost, and every later attempt of each ask (5 attempts)
       // fails (503) until the session gives up asking: addReference fails, its BizId unsettled.
       await answerLate(1);
-      await addFault({ action: 'GetVirtualNum', kind: '5xx', count: 4 + 5 * (MAX_ASKS_PER_BIZ_ID - 1) });
+      await addFault(npp.sim, { action: 'GetVirtualNum', kind: '5xx', count: 4 + 5 * (MAX_ASKS_PER_BIZ_ID - 1) });
       await expect(handle.executeUpdate(addReferenceUpdate)).rejects.toThrow();
       const state = await handle.query(sessionStateQuery);
       expect(state.heldReferences).toBe(1);

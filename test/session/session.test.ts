@@ -1,6 +1,6 @@
 import { WorkflowFailedError, type WorkflowUpdateFailedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import {
   addReferenceUpdate,
@@ -14,6 +14,7 @@ import {
   answeredCallEvents,
   deliver,
   expectNoBindings,
+  expectNoBindingsAfterEach,
   type NppStack,
   phone,
   type SimBinding,
@@ -28,15 +29,7 @@ beforeAll(async () => {
   npp = await startNppStack();
 });
 afterAll(() => npp.close());
-// The guarantee that matters most: whatever a test did, nothing stays bound on the platform.
-// (Reset afterwards so one failing test does not fail the next ones too.)
-afterEach(async () => {
-  try {
-    await expectNoBindings(npp.sim);
-  } finally {
-    npp.sim.reset();
-  }
-});
+expectNoBindingsAfterEach(() => npp);
 
 /** The reason a rejected update gives (the validator's message travels as the failure's cause). */
 const rejection = (update: Promise<unknown>) =>
