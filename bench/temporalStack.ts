@@ -11,7 +11,7 @@ import { parseCodecKeys } from '../src/codec/keys.ts';
 import { createDataConverter, FAILURE_CONVERTER_PATH } from '../src/temporal/dataConverter.ts';
 import { connectOrStartTemporal } from '../src/temporal/devServer.ts';
 import { installRuntime } from '../src/temporal/runtime.ts';
-import { createNppWorker, WORKFLOWS_PATH } from '../src/worker.ts';
+import { createNppWorkers, WORKFLOWS_PATH } from '../src/worker.ts';
 import type { SimulatorProcess } from './simulator.ts';
 
 // A Temporal server (TEMPORAL_ADDRESS, else a dev server of this run), the app's worker on a fresh
@@ -43,7 +43,7 @@ export async function startTemporalStack(sim: SimulatorProcess): Promise<Tempora
   const taskQueue = `bench-${randomUUID()}`;
   const npp = sim.client();
   const workerConnection = await NativeConnection.connect({ address: server.address });
-  const worker = await createNppWorker({
+  const workers = await createNppWorkers({
     connection: workerConnection,
     namespace: server.namespace,
     taskQueue,
@@ -51,7 +51,7 @@ export async function startTemporalStack(sim: SimulatorProcess): Promise<Tempora
     dataConverter,
     workflowBundlePath: bundlePath,
   });
-  const running = worker.run();
+  const running = workers.run();
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace, dataConverter });
   return {
@@ -59,7 +59,7 @@ export async function startTemporalStack(sim: SimulatorProcess): Promise<Tempora
     sessions: new SessionClient({ client, taskQueue }),
     dataConverter,
     async close() {
-      worker.shutdown();
+      workers.shutdown();
       await running;
       await connection.close();
       await workerConnection.close();

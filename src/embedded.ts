@@ -7,7 +7,7 @@ import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { archiveConfigFromEnv } from './archive/config.ts';
 import { cacheDir } from './cacheDir.ts';
@@ -18,7 +18,7 @@ import { DEFAULT_TEMPORAL_ADDRESS, loadTemporalConfig } from './temporal/connect
 import { dataConverterFromEnv } from './temporal/dataConverter.ts';
 import { attachToTemporal, startDevServer, type TemporalServer } from './temporal/devServer.ts';
 import { type ConfiguredWebhook, startConfiguredWebhook } from './webhooks/fromEnv.ts';
-import { createNppWorker, loadWorkerConfig } from './worker.ts';
+import { createNppWorkers, loadWorkerConfig, type NppWorkers } from './worker.ts';
 
 export interface EmbeddedOptions {
   logger: Logger;
@@ -38,9 +38,9 @@ export interface EmbeddedStack {
   temporal: TemporalServer;
   simulator?: Simulator;
   webhook: ConfiguredWebhook;
-  worker: Worker;
+  workers: NppWorkers;
   taskQueue: string;
-  /** Resolves when the worker stopped (after `stop()` or a fatal worker error). */
+  /** Resolves when the workers stopped (after `stop()` or a fatal worker error). */
   running: Promise<void>;
   stop(): Promise<void>;
 }
@@ -131,7 +131,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     // What `npp-temporal setup` does on a real deployment; a shared production namespace keeps its own.
     if (!production) await ensureReconcileSchedule(client, { taskQueue: workerConfig.taskQueue });
     const archive = archiveConfigFromEnv(env);
-    const worker = await createNppWorker({
+    const workers = await createNppWorkers({
       connection,
       namespace: temporal.namespace,
       taskQueue: workerConfig.taskQueue,
@@ -143,21 +143,22 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       },
       dataConverter,
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+      archiveConcurrency: workerConfig.archiveConcurrency,
     });
-    const running = worker.run();
+    const running = workers.run();
     let stopping: Promise<void> | undefined;
     return {
       production,
       temporal,
       ...(simulator ? { simulator } : {}),
       webhook,
-      worker,
+      workers,
       taskQueue: workerConfig.taskQueue,
       running,
       stop: () => {
         // Ctrl-C and a failing worker may both ask: everything stops once.
         stopping ??= (async () => {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
+          workers.shutdown();
           await running.catch((error) => options.logger.error({ err: error }, 'worker failed'));
           await stopAll();
         })();

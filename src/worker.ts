@@ -1,18 +1,22 @@
 // The worker process: `node src/worker.ts` (or `npm run worker`). Polls the NPP task queue with
-// every workflow and activity; optionally serves the webhook in the same process.
+// every workflow and activity, and its archive queue with recording downloads; optionally serves
+// the webhook in the same process.
 //
 // Environment: Temporal from @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API
 // key, profiles); NPP_TASK_QUEUE (default `npp`); WORKER_METRICS_PORT (Prometheus, off by default)
 // and WORKER_METRICS_HOST; the NPP client's TENCENTCLOUD_* / NPP_ENDPOINT / NPP_BIZ_APP_ID; the
-// callback URLs' WEBHOOK_PUBLIC_URL + WEBHOOK_SECRET; NPP_ARCHIVE_DIR to archive recordings;
-// NPP_CODEC_KEYS / NPP_CODEC_KEY_FILE for payload encryption; WEBHOOK_IN_WORKER=true to serve the webhook.
+// callback URLs' WEBHOOK_PUBLIC_URL + WEBHOOK_SECRET; NPP_ARCHIVE_DIR to archive recordings and
+// NPP_ARCHIVE_CONCURRENCY (default 8) downloads at once; NPP_CODEC_KEYS / NPP_CODEC_KEY_FILE for
+// payload encryption; WEBHOOK_IN_WORKER=true to serve the webhook.
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
+import { createArchiveActivities } from './activities/archiveActivities.ts';
+import { archiveTaskQueue } from './activities/archiveOptions.ts';
 import { type ActivityDependencies, createActivities } from './activities/index.ts';
-import { archiveConfigFromEnv } from './archive/config.ts';
+import { archiveConfigFromEnv, DEFAULT_MAX_RECORDING_BYTES } from './archive/config.ts';
 import { NppClient } from './npp/client.ts';
 import { maskPhonesInText } from './phone.ts';
 import { loadTemporalConfig } from './temporal/connection.ts';
@@ -26,6 +30,8 @@ export const DEFAULT_TASK_QUEUE = 'npp';
 /** The workflows' entry module: the SDK bundles it (and only what it imports) for its sandbox. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
+export const DEFAULT_ARCHIVE_CONCURRENCY = 8;
+
 export interface NppWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -34,21 +40,77 @@ export interface NppWorkerOptions {
   dataConverter?: DataConverter;
   /** A prebuilt workflow bundle (tests, benchmarks); the worker bundles WORKFLOWS_PATH otherwise. */
   workflowBundlePath?: string;
+  /** Recording downloads this process runs at once (default DEFAULT_ARCHIVE_CONCURRENCY). */
+  archiveConcurrency?: number;
 }
 
-export function createNppWorker(options: NppWorkerOptions): Promise<Worker> {
+/** The two workers of one process, run and stopped together. */
+export interface NppWorkers {
+  /** Every workflow and activity, on the task queue. */
+  main: Worker;
+  /** archiveRecording alone, on archiveTaskQueue(taskQueue), a few at a time. */
+  archive: Worker;
+  /** Resolves when both stopped (shutdown(), SIGINT/SIGTERM); one failing stops the other and rejects. */
+  run(): Promise<void>;
+  /** Begins both workers' graceful shutdown; a worker not running is left alone. */
+  shutdown(): void;
+}
+
+export async function createNppWorkers(options: NppWorkerOptions): Promise<NppWorkers> {
+  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const main = await createNppWorker({ ...options, taskQueue });
+  const archive = await createArchiveWorker({ ...options, taskQueue });
+  const shutdown = () => {
+    for (const worker of [main, archive]) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  return {
+    main,
+    archive,
+    shutdown,
+    async run() {
+      const stopped = await Promise.allSettled(
+        [main.run(), archive.run()].map((running) =>
+          running.catch((error: unknown) => {
+            // A worker left polling alone would take tasks it cannot finish without the other.
+            shutdown();
+            throw error;
+          }),
+        ),
+      );
+      const failed = stopped.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
+}
+
+function createNppWorker(options: NppWorkerOptions & { taskQueue: string }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    taskQueue: options.taskQueue,
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),
+    // archiveRecording too: runs from before the archive queue existed still archive here.
     activities: createActivities(options.activities),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // Activities wait on NPP's HTTP answers, not on CPU: many may run at once.
     maxConcurrentActivityTaskExecutions: 200,
     // On SIGTERM, NPP calls in flight (at most 10 s each) finish before their activities are cancelled.
+    shutdownGraceTime: '15s',
+  });
+}
+
+/** Recording downloads, on a queue of their own: a burst of them never delays binding or unbinding. */
+function createArchiveWorker(options: NppWorkerOptions & { taskQueue: string }): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: archiveTaskQueue(options.taskQueue),
+    activities: createArchiveActivities(options.activities.archive ?? { maxBytes: DEFAULT_MAX_RECORDING_BYTES }),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    maxConcurrentActivityTaskExecutions: options.archiveConcurrency ?? DEFAULT_ARCHIVE_CONCURRENCY,
+    // A download cut off by shutdown is retried by another worker and written again from the start.
     shutdownGraceTime: '15s',
   });
 }
@@ -60,6 +122,8 @@ export interface WorkerConfig {
   /** Per-workflow callback URLs; without them the platform uses the console's default addresses. */
   callbacks?: CallbackUrlConfig;
   webhookInWorker: boolean;
+  /** Recording downloads at once (NPP_ARCHIVE_CONCURRENCY). */
+  archiveConcurrency: number;
 }
 
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
@@ -70,11 +134,15 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
   const publicUrl = env.WEBHOOK_PUBLIC_URL?.trim();
   const secret = env.WEBHOOK_SECRET?.trim();
   if (publicUrl && !secret) throw new Error('WEBHOOK_PUBLIC_URL is set but WEBHOOK_SECRET is not');
+  const archiveConcurrency = env.NPP_ARCHIVE_CONCURRENCY?.trim();
+  if (archiveConcurrency && !/^[1-9]\d{0,3}$/.test(archiveConcurrency))
+    throw new Error(`NPP_ARCHIVE_CONCURRENCY is not a whole number from 1 to 9999: ${archiveConcurrency}`);
   return {
     taskQueue,
     ...(metricsPort ? { metricsBindAddress: `${env.WORKER_METRICS_HOST?.trim() || '127.0.0.1'}:${metricsPort}` } : {}),
     ...(publicUrl && secret ? { callbacks: { publicUrl, secret } } : {}),
     webhookInWorker: /^(1|true|yes)$/i.test(env.WEBHOOK_IN_WORKER ?? ''),
+    archiveConcurrency: archiveConcurrency ? Number(archiveConcurrency) : DEFAULT_ARCHIVE_CONCURRENCY,
   };
 }
 
@@ -92,7 +160,7 @@ async function runWorkerProcess(): Promise<void> {
   // Reconciliation's activities look workflows up and signal them through a client.
   const clientConnection = Connection.lazy(temporal.connectionOptions);
   const archive = archiveConfigFromEnv();
-  const worker = await createNppWorker({
+  const workers = await createNppWorkers({
     connection,
     namespace: temporal.namespace,
     taskQueue: config.taskQueue,
@@ -103,13 +171,21 @@ async function runWorkerProcess(): Promise<void> {
       ...(archive ? { archive } : {}),
     },
     dataConverter,
+    archiveConcurrency: config.archiveConcurrency,
   });
   const webhook = config.webhookInWorker ? await startConfiguredWebhook({ logger, converter }) : undefined;
   if (webhook) logger.info({ url: webhook.url }, 'webhook server listening');
 
   // SIGINT/SIGTERM: the SDK stops polling, lets running tasks finish, then run() resolves.
-  logger.info({ taskQueue: config.taskQueue, namespace: temporal.namespace }, 'worker started');
-  await worker.run();
+  logger.info(
+    {
+      taskQueue: config.taskQueue,
+      archiveTaskQueue: archiveTaskQueue(config.taskQueue),
+      namespace: temporal.namespace,
+    },
+    'worker started',
+  );
+  await workers.run();
   await webhook?.close();
   await npp.close();
   await clientConnection.close();

@@ -9,3 +9,11 @@ export const ARCHIVE_ACTIVITY_OPTIONS: ActivityOptions = {
   scheduleToCloseTimeout: '2h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
 };
+
+/**
+ * The task queue archiveRecording runs on, next to the workflows' own: downloads may take minutes,
+ * and on a queue of their own they never hold the activity slots binding and unbinding need.
+ */
+export function archiveTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-archive`;
+}

@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ArchiveActivities } from '../activities/archiveActivities.ts';
-import { ARCHIVE_ACTIVITY_OPTIONS } from '../activities/archiveOptions.ts';
+import { ARCHIVE_ACTIVITY_OPTIONS, archiveTaskQueue } from '../activities/archiveOptions.ts';
 import type { NppActivities } from '../activities/nppActivities.ts';
 import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
 import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
@@ -61,6 +61,8 @@ const NO_DOUBLE_RING_PATCH = 'callback-biz-id';
  * continue-as-new when the history grows; before it, a failed poll failed the run and polling never stopped.
  */
 const PATIENT_POLLING_PATCH = 'callback-patient-polling';
+/** Runs from this change on archive on the archive task queue; before it, on the workflow's own. */
+const ARCHIVE_TASK_QUEUE_PATCH = 'archive-task-queue';
 /** Longest pause after failed polls (unless pollIntervalSeconds is longer): an outage ends unnoticed otherwise. */
 const MAX_FAILED_POLL_BACKOFF_SECONDS = 300;
 
@@ -268,8 +270,11 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
   /** Archives the recording; the worker's configuration decides whether archiving is on (null = off). */
   async function archive(callId: string, recordUrl: string): Promise<void> {
     try {
+      const options = patched(ARCHIVE_TASK_QUEUE_PATCH)
+        ? { ...ARCHIVE_ACTIVITY_OPTIONS, taskQueue: archiveTaskQueue(workflowInfo().taskQueue) }
+        : ARCHIVE_ACTIVITY_OPTIONS;
       const archived = await archiveRecording.executeWithOptions(
-        { ...ARCHIVE_ACTIVITY_OPTIONS, summary: `archive recording of ${callId}` },
+        { ...options, summary: `archive recording of ${callId}` },
         [{ workflowId: workflowInfo().workflowId, callId, recordUrl }],
       );
       if (archived) state.archive = archived;

@@ -17,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ArchiveActivities } from '../activities/archiveActivities.ts';
-import { ARCHIVE_ACTIVITY_OPTIONS } from '../activities/archiveOptions.ts';
+import { ARCHIVE_ACTIVITY_OPTIONS, archiveTaskQueue } from '../activities/archiveOptions.ts';
 import type { NppActivities } from '../activities/nppActivities.ts';
 import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
 import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
@@ -190,11 +190,15 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     if (!recordUrl || call.archive || call.archiveFailure || archiveStarted.has(callId)) return;
     if (!patched('archive-recordings')) return;
     archiveStarted.add(callId);
+    // Downloads on a queue of their own never hold the slots binding and unbinding need.
+    const options = patched('archive-task-queue')
+      ? { ...ARCHIVE_ACTIVITY_OPTIONS, taskQueue: archiveTaskQueue(workflowInfo().taskQueue) }
+      : ARCHIVE_ACTIVITY_OPTIONS;
     // Not cancellable: a cancelled session still keeps the recordings of its calls.
     const run = CancellationScope.nonCancellable(async () => {
       try {
         const archive = await archiveRecording.executeWithOptions(
-          { ...ARCHIVE_ACTIVITY_OPTIONS, summary: `archive recording of ${callId}` },
+          { ...options, summary: `archive recording of ${callId}` },
           [{ workflowId: workflowInfo().workflowId, callId, recordUrl }],
         );
         if (archive) updateCall(callId, { archive });

@@ -10,6 +10,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { archiveTaskQueue } from '../../src/activities/archiveOptions.ts';
 import { parseCodecKeys } from '../../src/codec/keys.ts';
 import { createDataConverter } from '../../src/temporal/dataConverter.ts';
 
@@ -54,7 +55,8 @@ export interface WorkerContext {
 
 /**
  * Runs `fn` while an in-process Worker polls a fresh task queue on the run's server, with the
- * workflow bundle built once by the global setup. The worker shuts down when `fn` settles.
+ * workflow bundle built once by the global setup; given archiveRecording, a second worker serves
+ * it on the archive queue too, as in production. The workers shut down when `fn` settles.
  */
 export async function withWorker<T>(
   options: Partial<Pick<WorkerOptions, 'activities' | 'interceptors' | 'dataConverter' | 'sinks'>>,
@@ -72,7 +74,18 @@ export async function withWorker<T>(
       dataConverter: testDataConverter(),
       ...options,
     });
-    return await worker.runUntil(fn({ client, taskQueue }));
+    const archiveRecording = (options.activities as Record<string, unknown> | undefined)?.archiveRecording;
+    const archiveWorker = archiveRecording
+      ? await Worker.create({
+          connection,
+          namespace: inject('temporalNamespace'),
+          taskQueue: archiveTaskQueue(taskQueue),
+          activities: { archiveRecording },
+          dataConverter: options.dataConverter ?? testDataConverter(),
+        })
+      : undefined;
+    const work = fn({ client, taskQueue });
+    return await worker.runUntil(archiveWorker ? archiveWorker.runUntil(work) : work);
   } finally {
     await client.connection.close();
     await connection.close();

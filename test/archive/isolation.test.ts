@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { archiveTaskQueue } from '../../src/activities/archiveOptions.ts';
+import { DirectorySink } from '../../src/archive/directorySink.ts';
+import { parseCallback } from '../../src/webhooks/events.ts';
+import { createNppWorkers } from '../../src/worker.ts';
+import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
+import {
+  addFault,
+  expectNoBindingsAfterEach,
+  type NppStack,
+  phone,
+  simBindings,
+  startNppStack,
+  startSession,
+} from '../helpers/session.ts';
+import { connectClient, testDataConverter } from '../helpers/temporal.ts';
+
+// The production pair of workers (createNppWorkers) with a single archive slot: a download that
+// stalls fills the archive queue, and sessions still bind and unbind on the main queue meanwhile.
+
+const { PendingActivityState } = proto.temporal.api.enums.v1;
+/** How long the recording store holds the first download before answering. */
+const STALL_MS = 15_000;
+
+let npp: NppStack;
+let dir: string;
+beforeAll(async () => {
+  npp = await startNppStack();
+  dir = mkdtempSync(join(tmpdir(), 'npp-archive-isolation-'));
+});
+afterAll(async () => {
+  await npp.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+expectNoBindingsAfterEach(() => npp);
+
+async function boundSession(client: Client, taskQueue: string) {
+  const src = phone();
+  const handle = await startSession(client, taskQueue, { src, record: true });
+  await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout: 10_000 }).toBeTruthy();
+  return { handle, src };
+}
+
+/** A recorded call through the session's number, its recording event signalled as the webhook would. */
+async function recordedCall(handle: WorkflowHandle, src: string): Promise<string> {
+  const { virtualNum, bindId } = await handle.query(sessionStateQuery);
+  const response = await fetch(`${npp.sim.url}/_sim/calls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ virtualNum, caller: src, durationSeconds: 5 }),
+  });
+  const call = (await response.json()) as { CallId: string; RecordUrl: string };
+  const parsed = parseCallback('record', { callId: call.CallId, bindId, recordUrl: call.RecordUrl });
+  await handle.signal(parsed.signal, parsed.event as never);
+  return call.CallId;
+}
+
+async function archiveState(handle: WorkflowHandle) {
+  const { pendingActivities } = (await handle.describe()).raw;
+  return pendingActivities?.find((activity) => activity.activityType?.name === 'archiveRecording')?.state;
+}
+
+describe('archive task queue', () => {
+  it('a stalled download holding the only archive slot does not delay binding or unbinding', async () => {
+    const taskQueue = `isolation-${randomUUID()}`;
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const client = await connectClient();
+    const workers = await createNppWorkers({
+      connection,
+      namespace: inject('temporalNamespace'),
+      taskQueue,
+      activities: { client: npp.client, archive: { sink: new DirectorySink(dir), maxBytes: 1024 * 1024 } },
+      dataConverter: testDataConverter(),
+      workflowBundlePath: inject('workflowBundlePath'),
+      archiveConcurrency: 1,
+    });
+    const running = workers.run();
+    try {
+      await addFault(npp.sim, { action: 'Recording', kind: 'latency', latencyMs: STALL_MS, count: 1 });
+      const stalled = await boundSession(client, taskQueue);
+      const stalledCallId = await recordedCall(stalled.handle, stalled.src);
+      await expect
+        .poll(() => archiveState(stalled.handle), { timeout: 10_000 })
+        .toBe(PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+      const scheduled = (await stalled.handle.fetchHistory()).events?.flatMap(
+        (event) => event.activityTaskScheduledEventAttributes ?? [],
+      );
+      expect(scheduled?.map((attributes) => [attributes.activityType?.name, attributes.taskQueue?.name])).toEqual([
+        ['getVirtualNum', taskQueue],
+        ['archiveRecording', archiveTaskQueue(taskQueue)],
+      ]);
+
+      // Another session binds, records a call whose download must queue behind the stalled one, and unbinds.
+      const startedAt = Date.now();
+      const other = await boundSession(client, taskQueue);
+      await recordedCall(other.handle, other.src);
+      await expect
+        .poll(() => archiveState(other.handle), { timeout: 5_000 })
+        .toBe(PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED);
+      const closed = await other.handle.executeUpdate(closeSessionUpdate);
+      expect(closed).toMatchObject({ status: 'closed', heldReferences: 0 });
+      expect((await simBindings(npp.sim)).map((binding) => binding.BindId)).not.toContain(closed.bindId);
+      // All of it while the first download still holds the slot.
+      expect(Date.now() - startedAt).toBeLessThan(STALL_MS / 2);
+      expect(await archiveState(stalled.handle)).toBe(PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+
+      // Once the store answers, both recordings are archived in turn.
+      const otherResult = await other.handle.result();
+      expect(otherResult.calls[0]?.archive).toBeDefined();
+      await stalled.handle.executeUpdate(closeSessionUpdate);
+      const stalledResult = await stalled.handle.result();
+      expect(stalledResult.calls.find((call) => call.callId === stalledCallId)?.archive).toBeDefined();
+    } finally {
+      workers.shutdown();
+      await running;
+      await client.connection.close();
+      await connection.close();
+    }
+  }, 60_000);
+});
