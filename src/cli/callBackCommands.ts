@@ -3,8 +3,7 @@ import { parseArgs } from 'node:util';
 import type { ConnectedApp } from '../client/connect.ts';
 import { maskPhonesInText } from '../phone.ts';
 import type { CallBackInput, CallBackState, CancelFlag } from '../workflows/callBackDefinitions.ts';
-import { fields, type Output, printResult } from './output.ts';
-import { withApp } from './sessionCommands.ts';
+import { fields, type Output, printResult, withApp } from './output.ts';
 import { optionalInteger, platformNumber, positional, requireString, UsageError } from './usage.ts';
 
 export const CALLBACK_USAGE = `Usage:
@@ -59,7 +58,7 @@ export async function callBackCommand(args: string[], connect: () => Promise<Con
   }
 }
 
-export function describeCallBack(state: CallBackState): string {
+function describeCallBack(state: CallBackState): string {
   return fields([
     ['call', state.callKey],
     ['status', state.status],

@@ -10,7 +10,7 @@ import { setupCommand } from './setupCommand.ts';
 import { SIM_USAGE, simCommand } from './simCommands.ts';
 import { NotFoundError, UsageError } from './usage.ts';
 
-export const USAGE = `npp-temporal — masked-call sessions and callback calls on Tencent Cloud NPP, run by Temporal
+const USAGE = `npp-temporal — masked-call sessions and callback calls on Tencent Cloud NPP, run by Temporal
 
 ${SESSION_USAGE}
 

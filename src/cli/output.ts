@@ -1,5 +1,6 @@
 // How the CLI prints: --json gives the raw result; otherwise short aligned lines for humans.
 // Everything printed is already masked by the workflows (numbers as 0086136****6024).
+import type { ConnectedApp } from '../client/connect.ts';
 import { maskPhonesInText } from '../phone.ts';
 import type { SessionState } from '../workflows/definitions.ts';
 
@@ -48,4 +49,16 @@ export function describeSession(state: SessionState): string {
     return `  ${parts.filter(Boolean).join('  ')}`;
   });
   return [head, `calls:${calls.length ? '' : ' none'}`, ...calls].join('\n');
+}
+
+/** Runs one command against a connected app client, closing its connection afterwards. */ export async function withApp(
+  connect: () => Promise<ConnectedApp>,
+  run: (app: ConnectedApp) => Promise<void>,
+) {
+  const app = await connect();
+  try {
+    await run(app);
+  } finally {
+    await app.close();
+  }
 }

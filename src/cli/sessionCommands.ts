@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { ConnectedApp } from '../client/connect.ts';
 import { SESSION_STATUSES, type SessionInput, type SessionStatus } from '../workflows/definitions.ts';
-import { describeSession, fields, type Output, printResult } from './output.ts';
+import { describeSession, fields, type Output, printResult, withApp } from './output.ts';
 import { optionalInteger, platformNumber, positional, requireString, UsageError } from './usage.ts';
 
 export const SESSION_USAGE = `Usage:
@@ -140,13 +140,4 @@ function sessionInput(values: ReturnType<typeof parse>['values']): SessionInput 
     ...(maxTtlSeconds ? { maxTtlSeconds } : {}),
     ...(accreditList ? { accreditList } : {}),
   };
-}
-
-export async function withApp(connect: () => Promise<ConnectedApp>, run: (app: ConnectedApp) => Promise<void>) {
-  const app = await connect();
-  try {
-    await run(app);
-  } finally {
-    await app.close();
-  }
 }

@@ -4,8 +4,7 @@ import type { ConnectedApp } from '../client/connect.ts';
 import { ensureReconcileSchedule, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule.ts';
 import { registerSearchAttributes } from '../temporal/devServer.ts';
 import { NPP_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes.ts';
-import { type Output, printResult } from './output.ts';
-import { withApp } from './sessionCommands.ts';
+import { type Output, printResult, withApp } from './output.ts';
 
 export async function setupCommand(connect: () => Promise<ConnectedApp>, output: Output): Promise<void> {
   await withApp(connect, async (app) => {

@@ -5,8 +5,7 @@ import { request } from 'undici';
 import type { ConnectedApp } from '../client/connect.ts';
 import { maskPhone } from '../phone.ts';
 import type { SessionCallResult } from '../simulator/calls.ts';
-import { fields, type Output, printResult } from './output.ts';
-import { withApp } from './sessionCommands.ts';
+import { fields, type Output, printResult, withApp } from './output.ts';
 import { optionalInteger, requireString, UsageError } from './usage.ts';
 
 export const SIM_USAGE = `Usage:

@@ -32,16 +32,12 @@ export class CallBackClient {
   /** Starts the call, or returns the run that already has this key, running or finished: a retried start rings nobody twice. */
   async startCallBackCall(input: CallBackInput): Promise<CallBackHandle> {
     const workflowId = callBackWorkflowId(input.callKey);
-    const runId = await startOnce(this.#client, workflowId, () =>
-      this.#client.workflow.start<typeof callBackCall>(CALLBACK_WORKFLOW_TYPE, {
-        args: [input],
-        taskQueue: this.#taskQueue,
-        workflowId,
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `Callback call ${maskPhone(input.src)} → ${maskPhone(input.dst)}`,
-      }),
-    );
+    const runId = await startOnce<typeof callBackCall>(this.#client, CALLBACK_WORKFLOW_TYPE, {
+      args: [input],
+      taskQueue: this.#taskQueue,
+      workflowId,
+      staticSummary: `Callback call ${maskPhone(input.src)} → ${maskPhone(input.dst)}`,
+    });
     return { callKey: input.callKey, workflowId, runId };
   }
 

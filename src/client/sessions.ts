@@ -4,7 +4,9 @@ import {
   WorkflowExecutionAlreadyStartedError,
   type WorkflowExecutionInfo,
   type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import { maskPhone } from '../phone.ts';
 import {
   closeSessionUpdate,
@@ -62,17 +64,13 @@ export class SessionClient {
    */
   async startSession(input: SessionInput): Promise<SessionHandle> {
     const workflowId = sessionWorkflowId(input.sessionKey);
-    const runId = await startOnce(this.#client, workflowId, () =>
-      this.#client.workflow.start<typeof maskedCallSession>(SESSION_WORKFLOW_TYPE, {
-        args: [input],
-        taskQueue: this.#taskQueue,
-        workflowId,
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        // Shown in Temporal UI's list: masked, like everything a human reads.
-        staticSummary: `${input.mode} session to ${maskPhone(input.dst)}`,
-      }),
-    );
+    const runId = await startOnce<typeof maskedCallSession>(this.#client, SESSION_WORKFLOW_TYPE, {
+      args: [input],
+      taskQueue: this.#taskQueue,
+      workflowId,
+      // Shown in Temporal UI's list: masked, like everything a human reads.
+      staticSummary: `${input.mode} session to ${maskPhone(input.dst)}`,
+    });
     return { sessionKey: input.sessionKey, workflowId, runId };
   }
 
@@ -131,18 +129,24 @@ function toSummary(info: WorkflowExecutionInfo): SessionSummary {
 }
 
 /**
- * Runs `start`; when a closed run already holds the id (REJECT_DUPLICATE), answers that run's id
- * instead. A running one is returned by the start itself (USE_EXISTING).
+ * Starts `workflowType` under `options.workflowId`, or answers the run already holding that id:
+ * a running one (USE_EXISTING), or a finished one (REJECT_DUPLICATE refuses to start it again).
  */
-export async function startOnce(
+export async function startOnce<W extends Workflow>(
   client: Client,
-  workflowId: string,
-  start: () => Promise<{ firstExecutionRunId: string }>,
+  workflowType: string,
+  options: Omit<WorkflowStartOptions<W>, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>,
 ): Promise<string> {
   try {
-    return (await start()).firstExecutionRunId;
+    const handle = await client.workflow.start<W>(workflowType, {
+      ...options,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // Omit<> over the SDK's conditional args type loses the link TypeScript needs to see it back.
+    } as WorkflowStartOptions<W>);
+    return handle.firstExecutionRunId;
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return (await client.workflow.getHandle(workflowId).describe()).runId;
+    return (await client.workflow.getHandle(options.workflowId).describe()).runId;
   }
 }

@@ -26,7 +26,7 @@ export interface AdminOptions {
 
 type Body = Record<string, unknown>;
 /** Fault rules with this action apply to recording downloads. */
-export const RECORDING_FAULT_ACTION = 'Recording';
+const RECORDING_FAULT_ACTION = 'Recording';
 const MAX_DURATION_SECONDS = 24 * 3600;
 
 export async function adminPlugin(app: FastifyInstance, options: AdminOptions): Promise<void> {

@@ -1,33 +1,25 @@
 // The one Temporal Runtime of a worker process: its log lines go through pino with phone numbers
 // masked, and its metrics (workflow/activity task latencies, slots, polls) go to Prometheus.
-import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
-import { Runtime } from '@temporalio/worker';
+import type { Logger } from '@temporalio/common';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
 import { maskPhonesInText } from '../phone.ts';
 
 const PINO_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
-/** Temporal's Logger interface on top of pino. Messages and metadata are redacted: workflow and
- * activity failures may quote their arguments, and activations carry payloads. */
-export function temporalLogger(pino: PinoLogger): Logger {
-  const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
+/** Temporal's Logger on top of pino. Messages and metadata are redacted: workflow and activity
+ * failures may quote their arguments, and activations carry payloads. */
+function temporalLogger(pino: PinoLogger): Logger {
+  return new DefaultLogger('TRACE', ({ level, message, meta }) => {
     pino[PINO_LEVELS[level]]((meta && (redactForLog(meta) as object)) ?? {}, maskPhonesInText(message));
-  };
-  return {
-    log,
-    trace: (message, meta) => log('TRACE', message, meta),
-    debug: (message, meta) => log('DEBUG', message, meta),
-    info: (message, meta) => log('INFO', message, meta),
-    warn: (message, meta) => log('WARN', message, meta),
-    error: (message, meta) => log('ERROR', message, meta),
-  };
+  });
 }
 
 /**
  * A copy of `value` fit for a log line: phone numbers in strings masked, payload bodies (encoded
  * arguments, possibly numbers in base64) replaced by a marker, errors reduced to masked text.
  */
-export function redactForLog(value: unknown, depth = 0): unknown {
+function redactForLog(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskPhonesInText(value);
   if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return value;

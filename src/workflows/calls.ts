@@ -12,6 +12,8 @@ import type {
   KeyPressEvent,
 } from './definitions.ts';
 
+const UTF8 = new TextEncoder();
+
 /** StatusFlag bits (the seed's values) that tell a call was answered or is over. */
 const ANSWERED_BITS = 4 | 1024;
 const ENDED_BITS = 8 | 16 | 32 | 2048 | 4096 | 8192;
@@ -122,7 +124,7 @@ export function recentCallIds(calls: CallRecord[]): string[] {
   for (let i = calls.length - 1; i >= 0 && ids.length < CALL_IDS_SEARCHABLE; i--) {
     const id = (calls[i] as CallRecord).callId;
     // Quotes and a comma around each id in the JSON list Temporal measures.
-    bytes += new TextEncoder().encode(id).length + 3;
+    bytes += UTF8.encode(id).length + 3;
     if (bytes > CALL_IDS_SEARCHABLE_BYTES) break;
     ids.unshift(id);
   }
