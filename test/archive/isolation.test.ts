@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { archiveTaskQueue } from '../../src/activities/archiveOptions.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
 import { parseCallback } from '../../src/webhooks/events.ts';
-import { createNppWorkers } from '../../src/worker.ts';
+import { createNppWorkers, DEFAULT_ARCHIVE_CONCURRENCY, loadWorkerConfig } from '../../src/worker.ts';
 import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import {
   addFault,
@@ -124,4 +124,14 @@ describe('archive task queue', () => {
       await connection.close();
     }
   }, 60_000);
+});
+
+describe('NPP_ARCHIVE_CONCURRENCY', () => {
+  it('defaults to a few downloads at once and takes a positive whole number', () => {
+    expect(loadWorkerConfig({}).archiveConcurrency).toBe(DEFAULT_ARCHIVE_CONCURRENCY);
+    expect(loadWorkerConfig({ NPP_ARCHIVE_CONCURRENCY: ' 3 ' }).archiveConcurrency).toBe(3);
+    for (const value of ['0', '-1', '2.5', 'many', '100000']) {
+      expect(() => loadWorkerConfig({ NPP_ARCHIVE_CONCURRENCY: value })).toThrow(/^NPP_ARCHIVE_CONCURRENCY /);
+    }
+  });
 });
