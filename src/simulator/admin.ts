@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import {
   type DriverContext,
@@ -10,7 +9,7 @@ import {
 } from './calls.ts';
 import type { Delivery, DeliveryOptions } from './delivery.ts';
 import { AdminFailure, BusinessFailure } from './failures.ts';
-import { type Faults, parseFaultRule } from './faults.ts';
+import { applyTransportFault, type Faults, parseFaultRule } from './faults.ts';
 import { CALLBACK_STAGES, type CallbackStage } from './model.ts';
 import { isPhone } from './params.ts';
 import { toneWav } from './wav.ts';
@@ -80,13 +79,7 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
     }
     // The recording store fails like the API does, under the fault action "Recording".
     const fault = faults.take(RECORDING_FAULT_ACTION);
-    if (fault?.kind === 'latency') await sleep(fault.latencyMs ?? 1000);
-    if (fault?.kind === 'drop-connection') {
-      reply.hijack();
-      request.raw.socket.destroy();
-      return reply;
-    }
-    if (fault?.kind === '5xx') return reply.code(503).type('text/plain').send('Service Unavailable');
+    if (await applyTransportFault(fault, request, reply)) return reply;
     return reply.type('audio/wav').send(toneWav(callId));
   });
 

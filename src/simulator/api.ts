@@ -6,7 +6,7 @@ import { NPP_API_VERSION } from '../npp/models.ts';
 import { type ActionContext, isAction, runAction } from './actions.ts';
 import { verifyTc3 } from './auth.ts';
 import { ApiFailure, BusinessFailure } from './failures.ts';
-import type { Faults } from './faults.ts';
+import { applyTransportFault, type Faults } from './faults.ts';
 import type { Params } from './params.ts';
 
 /*
@@ -75,21 +75,7 @@ async function handle(options: ApiOptions, request: FastifyRequest, reply: Fasti
     const params = parseParams(body);
 
     const fault = faults.take(action);
-    if (fault?.kind === 'latency') {
-      await sleep(fault.latencyMs ?? 1000);
-      // The caller gave up while the request waited (timeout, cancelled activity): like a gateway
-      // whose client left, the platform never processes it. (`late-answer` is the other case.)
-      if (request.socket.destroyed) {
-        reply.hijack();
-        return reply;
-      }
-    }
-    if (fault?.kind === 'drop-connection') {
-      reply.hijack();
-      request.raw.socket.destroy();
-      return reply;
-    }
-    if (fault?.kind === '5xx') return reply.code(503).type('text/plain').send('Service Unavailable');
+    if (await applyTransportFault(fault, request, reply)) return reply;
     if (fault?.kind === 'RequestLimitExceeded')
       throw new ApiFailure('RequestLimitExceeded', 'Your request rate exceeds the limit.');
     if (fault?.kind === 'InternalError') throw new ApiFailure('InternalError', 'An internal error occurred.');

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminFailure } from './failures.ts';
 
 /*
@@ -87,4 +89,33 @@ export class Faults {
     }
     return rule;
   }
+}
+
+/**
+ * The transport side of a fault, shared by the API and the recording store: a delay (after which a
+ * request whose caller left is dropped unprocessed, like behind a gateway), a dropped connection,
+ * a 503. True when the fault answered or abandoned the request, so the handler must stop.
+ */
+export async function applyTransportFault(
+  fault: FaultRule | undefined,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<boolean> {
+  if (fault?.kind === 'latency') {
+    await sleep(fault.latencyMs ?? 1000);
+    if (request.socket.destroyed) {
+      reply.hijack();
+      return true;
+    }
+  }
+  if (fault?.kind === 'drop-connection') {
+    reply.hijack();
+    request.raw.socket.destroy();
+    return true;
+  }
+  if (fault?.kind === '5xx') {
+    await reply.code(503).type('text/plain').send('Service Unavailable');
+    return true;
+  }
+  return false;
 }
