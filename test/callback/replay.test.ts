@@ -13,6 +13,7 @@ import {
   startCallBackStack,
 } from '../helpers/callback.ts';
 import { HISTORIES, recordHistoryIfAsked } from '../helpers/histories.ts';
+import { addFault } from '../helpers/session.ts';
 import { testDataConverter, withWorker } from '../helpers/temporal.ts';
 
 // The guard against non-determinism for callBackCall: recorded histories must replay on the current
@@ -90,11 +91,7 @@ describe('callBackCall replay', () => {
 
   it('replays a fresh history: callbacks dropped, polls failing past their retries, CDR polled after', async () => {
     await setDelivery(stack.sim, { drop: true });
-    await fetch(`${stack.sim.url}/_sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ action: 'DescribeCallBackStatus', kind: 'drop-connection', count: 2 }),
-    });
+    await addFault(stack.sim, { action: 'DescribeCallBackStatus', kind: 'drop-connection', count: 2 });
     const history = await withWorker({ activities: stack.activities }, async ({ client, taskQueue }) => {
       const handle = await startCallBack(client, taskQueue, {
         callKey: `replay-outage-${Date.now()}`,

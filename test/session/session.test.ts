@@ -11,6 +11,7 @@ import {
   sessionStateQuery,
 } from '../../src/workflows/definitions.ts';
 import {
+  addFault,
   answeredCallEvents,
   deliver,
   expectNoBindings,
@@ -162,11 +163,7 @@ describe('maskedCallSession', () => {
 
   it('measures the extend limit from before the bind request, as the platform counts MaxAssignTime', async () => {
     // The platform binds at once and starts counting MaxAssignTime; its answer arrives 3 s later.
-    await fetch(`${npp.sim.url}/_sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ action: 'GetVirtualNum', kind: 'late-answer', latencyMs: 3000, count: 1 }),
-    });
+    await addFault(npp.sim, { action: 'GetVirtualNum', kind: 'late-answer', latencyMs: 3000, count: 1 });
     await run(async ({ client, taskQueue }) => {
       const handle = await startSession(client, taskQueue, {
         mode: 'AXB',
@@ -307,21 +304,9 @@ describe('maskedCallSession', () => {
 
   it('transient API faults are retried to success', async () => {
     await run(async ({ client, taskQueue }) => {
-      await fetch(`${npp.sim.url}/_sim/faults`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ action: 'GetVirtualNum', kind: '5xx', count: 1 }),
-      });
-      await fetch(`${npp.sim.url}/_sim/faults`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ action: 'GetVirtualNum', kind: 'RequestLimitExceeded', count: 1 }),
-      });
-      await fetch(`${npp.sim.url}/_sim/faults`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ action: 'DelVirtualNum', kind: 'drop-connection', count: 1 }),
-      });
+      await addFault(npp.sim, { action: 'GetVirtualNum', kind: '5xx', count: 1 });
+      await addFault(npp.sim, { action: 'GetVirtualNum', kind: 'RequestLimitExceeded', count: 1 });
+      await addFault(npp.sim, { action: 'DelVirtualNum', kind: 'drop-connection', count: 1 });
       const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone() });
       await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout: 15_000 }).toBeTruthy();
       await handle.executeUpdate(closeSessionUpdate);
@@ -373,12 +358,8 @@ describe('maskedCallSession with an exhausted pool', () => {
 
 describe('maskedCallSession when a bind answer is lost', () => {
   const lateAnswer = () =>
-    fetch(`${npp.sim.url}/_sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      // Processed by the platform, answered after the activity's 10 s start-to-close timeout.
-      body: JSON.stringify({ action: 'GetVirtualNum', kind: 'late-answer', latencyMs: 11_000, count: 1 }),
-    });
+    // Processed by the platform, answered after the activity's 10 s start-to-close timeout.
+    addFault(npp.sim, { action: 'GetVirtualNum', kind: 'late-answer', latencyMs: 11_000, count: 1 });
 
   it('XB: the retry is refused by BizId, the session recovers the lost reference and gives both back', async () => {
     await lateAnswer();

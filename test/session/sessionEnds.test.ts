@@ -12,6 +12,7 @@ import {
   sessionStateQuery,
 } from '../../src/workflows/definitions.ts';
 import {
+  addFault,
   answeredCallEvents,
   expectNoBindings,
   type NppStack,
@@ -161,11 +162,7 @@ describe('maskedCallSession unbinding', () => {
     await run(async ({ client, taskQueue }) => {
       const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone() });
       await bound(handle);
-      await fetch(`${npp.sim.url}/_sim/faults`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ action: 'DelVirtualNum', kind: '5xx', count: 3 }),
-      });
+      await addFault(npp.sim, { action: 'DelVirtualNum', kind: '5xx', count: 3 });
       const closed = await handle.executeUpdate(closeSessionUpdate);
       expect(closed).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
       await expectNoBindings(npp.sim);

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
-import { expectNoBindings, type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
+import { addFault, expectNoBindings, type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
 import { connectClient, testDataConverter } from '../helpers/temporal.ts';
 
 let npp: NppStack;
@@ -34,11 +34,7 @@ describe('worker shutdown during an NPP call', () => {
     const client = await connectClient();
     try {
       // The platform holds the request 3 s before processing it: the first worker stops meanwhile.
-      await fetch(`${npp.sim.url}/_sim/faults`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ action: 'GetVirtualNum', kind: 'latency', latencyMs: 3000, count: 1 }),
-      });
+      await addFault(npp.sim, { action: 'GetVirtualNum', kind: 'latency', latencyMs: 3000, count: 1 });
       const first = await startWorker(taskQueue);
       const handle = await startSession(client, taskQueue, { mode: 'AXB', src: phone(), dst: phone() });
       await expect
