@@ -1,9 +1,9 @@
 // Validation and defaults of a callback call's input. Pure: runs first thing in the workflow, so bad
 // input fails the run at once, non-retryable, with a reason that names the field (never the number).
+import { ALL_STATUS_FLAGS } from '../npp/models.ts';
 import { isPlatformNumber } from '../phone.ts';
 import type { CallBackInput } from './callBackDefinitions.ts';
 import { inputChecks } from './inputChecks.ts';
-import { ALL_STATUS_BITS } from './sessionInput.ts';
 
 export const INVALID_CALLBACK_INPUT = 'InvalidCallBackInput';
 
@@ -32,7 +32,7 @@ export interface ResolvedCallBackInput extends CallBackInput {
   recordingWaitSeconds: number;
 }
 
-const { reject, wholeNumber } = inputChecks(INVALID_CALLBACK_INPUT);
+const { reject, wholeNumber, key, statusFlag: checkStatusFlag, platformDst } = inputChecks(INVALID_CALLBACK_INPUT);
 
 function validatePreCallerHandle(handle: CallBackInput['preCallerHandle']): void {
   if (handle === undefined) return;
@@ -57,17 +57,11 @@ function validatePreCallerHandle(handle: CallBackInput['preCallerHandle']): void
 
 export function resolveCallBackInput(input: CallBackInput): ResolvedCallBackInput {
   if (typeof input !== 'object' || input === null) reject('input must be an object');
-  if (typeof input.callKey !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(input.callKey)) {
-    reject('callKey must be 1-128 characters of letters, digits, ".", "_", ":" or "-"');
-  }
+  key(input.callKey, 'callKey');
   if (typeof input.src !== 'string' || !MOBILE.test(input.src)) {
     reject('src must be a mobile number in the platform format: 0086 then 11 digits starting with 1');
   }
-  if (!isPlatformNumber(input.dst)) {
-    reject(
-      'dst must be a number in the platform format: 0086 then 11 digits of a mobile or a fixed line with area code',
-    );
-  }
+  platformDst(input.dst);
   if (input.src === input.dst) reject('src and dst must differ');
   for (const field of ['srcDisplayNum', 'dstDisplayNum'] as const) {
     if (input[field] !== undefined && !isPlatformNumber(input[field]))
@@ -87,19 +81,12 @@ export function resolveCallBackInput(input: CallBackInput): ResolvedCallBackInpu
   ) {
     reject('orderId must be 1-64 characters');
   }
-  if (
-    input.lastCallId !== undefined &&
-    (typeof input.lastCallId !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(input.lastCallId))
-  ) {
-    reject('lastCallId must be a CallId');
-  }
+  if (input.lastCallId !== undefined) key(input.lastCallId, 'lastCallId');
 
   const maxAllowTime = input.maxAllowTime ?? DEFAULT_MAX_ALLOW_MINUTES;
   wholeNumber(maxAllowTime, 'maxAllowTime (minutes)', 1, 24 * 60);
-  const statusFlag = input.statusFlag ?? ALL_STATUS_BITS;
-  if (!Number.isInteger(statusFlag) || statusFlag < 0 || (statusFlag & ~ALL_STATUS_BITS) !== 0) {
-    reject('statusFlag must be a sum of the StatusFlag bits (0 to 16191)');
-  }
+  const statusFlag = input.statusFlag ?? ALL_STATUS_FLAGS;
+  checkStatusFlag(statusFlag);
   const hangupTimeoutSeconds = input.hangupTimeoutSeconds ?? RINGING_ALLOWANCE_SECONDS + maxAllowTime * 60;
   wholeNumber(hangupTimeoutSeconds, 'hangupTimeoutSeconds', 1, 2 * 24 * 3600);
   const pollIntervalSeconds = input.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS;

@@ -1,5 +1,6 @@
 // Validation and defaults of a session's input. Pure: runs first thing in the workflow, so bad input
 // fails the run at once, non-retryable, with a reason that names the field (never the number).
+import { ALL_STATUS_FLAGS } from '../npp/models.ts';
 import { isPlatformNumber } from '../phone.ts';
 import type { SessionInput } from './definitions.ts';
 import { inputChecks } from './inputChecks.ts';
@@ -8,8 +9,6 @@ export const DEFAULT_TTL_SECONDS = 24 * 3600;
 /** GetVirtualNum.MaxAssignTime cannot exceed 168 hours. */
 export const MAX_TTL_SECONDS = 168 * 3600;
 export const DEFAULT_DRAIN_SECONDS = 300;
-/** Every StatusFlag bit the seed defines (1+2+4+8+16+32+256+512+1024+2048+4096+8192). */
-export const ALL_STATUS_BITS = 16191;
 export const MAX_ACCREDIT_LIST = 30;
 
 export const INVALID_SESSION_INPUT = 'InvalidSessionInput';
@@ -23,19 +22,13 @@ export interface ResolvedSessionInput extends SessionInput {
   drainSeconds: number;
 }
 
-const { reject, wholeNumber } = inputChecks(INVALID_SESSION_INPUT);
+const { reject, wholeNumber, key, statusFlag: checkStatusFlag, platformDst } = inputChecks(INVALID_SESSION_INPUT);
 
 export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
   if (typeof input !== 'object' || input === null) reject('input must be an object');
-  if (typeof input.sessionKey !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(input.sessionKey)) {
-    reject('sessionKey must be 1-128 characters of letters, digits, ".", "_", ":" or "-"');
-  }
+  key(input.sessionKey, 'sessionKey');
   if (input.mode !== 'AXB' && input.mode !== 'XB') reject('mode must be "AXB" or "XB"');
-  if (!isPlatformNumber(input.dst)) {
-    reject(
-      'dst must be a number in the platform format: 0086 then 11 digits of a mobile or a fixed line with area code',
-    );
-  }
+  platformDst(input.dst);
   if (input.mode === 'AXB') {
     if (!isPlatformNumber(input.src)) reject('src is required in AXB mode and must be 0086-prefixed like dst');
     if (input.src === input.dst) reject('src and dst must differ');
@@ -61,10 +54,8 @@ export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
   wholeNumber(ttlSeconds, 'ttlSeconds', 1, MAX_TTL_SECONDS);
   const maxTtlSeconds = input.maxTtlSeconds ?? Math.min(2 * ttlSeconds, MAX_TTL_SECONDS);
   wholeNumber(maxTtlSeconds, 'maxTtlSeconds', ttlSeconds, MAX_TTL_SECONDS);
-  const statusFlag = input.statusFlag ?? ALL_STATUS_BITS;
-  if (!Number.isInteger(statusFlag) || statusFlag < 0 || (statusFlag & ~ALL_STATUS_BITS) !== 0) {
-    reject('statusFlag must be a sum of the StatusFlag bits (0 to 16191)');
-  }
+  const statusFlag = input.statusFlag ?? ALL_STATUS_FLAGS;
+  checkStatusFlag(statusFlag);
   const drainSeconds = input.drainSeconds ?? DEFAULT_DRAIN_SECONDS;
   wholeNumber(drainSeconds, 'drainSeconds', 0, 7 * 24 * 3600);
   if (input.continueAsNewAfterEvents !== undefined) {
