@@ -71,7 +71,7 @@ export async function createNppWorkers(options: NppWorkerOptions): Promise<NppWo
       const stopped = await Promise.allSettled(
         [main.run(), archive.run()].map((running) =>
           running.catch((error: unknown) => {
-            // A worker left polling alone would take tasks it cannot finish without the other.
+            // A process serving only one of its two queues would look healthy while half its work waits.
             shutdown();
             throw error;
           }),
