@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCodecKeys } from '../../src/codec/keys.ts';
 import { maskPhone } from '../../src/phone.ts';
@@ -10,7 +9,7 @@ import { type StartedWebhookServer, startWebhookServer } from '../../src/webhook
 import { sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
 import { TEST_CODEC_KEYS } from '../helpers/temporal.ts';
-import { CHROMIUM_PATH, withUiServerWorker } from '../helpers/ui.ts';
+import { launchChromium, withUiServerWorker } from '../helpers/ui.ts';
 
 // What `npm start` sets up: the dev server's UI decodes payloads through the webhook's codec server,
 // with the token in the endpoint's path (the UI sends no credentials of its own).
@@ -23,9 +22,6 @@ let npp: NppStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install the Debian package (apt-get install -y chromium)`);
-  }
   const [webhookPort, uiPort] = [await freePort(), await freePort()];
   // The webhook only serves the codec here; its Temporal client is never used.
   webhookClient = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
@@ -43,7 +39,7 @@ beforeAll(async () => {
   [server, npp, browser] = await Promise.all([
     startDevServer({ ui: true, uiPort, uiCodecEndpoint: `${webhook.url}/codec/${CODEC_TOKEN}` }),
     startNppStack(),
-    chromium.launch({ executablePath: CHROMIUM_PATH, headless: true }),
+    launchChromium(),
   ]);
 });
 

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskPhone } from '../../src/phone.ts';
 import { startDevServer, type TemporalServer } from '../../src/temporal/devServer.ts';
@@ -11,7 +10,7 @@ import { withUiServerWorker } from '../helpers/ui.ts';
 // UI, looked at through headless Debian chromium. Payloads are encrypted by the app's codec, as in
 // production, so the UI shows what operators see without codec access.
 
-import { CHROMIUM_PATH } from '../helpers/ui.ts';
+import { launchChromium } from '../helpers/ui.ts';
 
 /** The UI's base64 rendering of the codec's `binary/encrypted` payload encoding. */
 const ENCRYPTED_ENCODING_BASE64 = Buffer.from('binary/encrypted').toString('base64');
@@ -21,15 +20,7 @@ let npp: NppStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  // Fail, never skip: the UI check is part of the suite's promise.
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install the Debian package (apt-get install -y chromium)`);
-  }
-  [server, npp, browser] = await Promise.all([
-    startDevServer({ ui: true }),
-    startNppStack(),
-    chromium.launch({ executablePath: CHROMIUM_PATH, headless: true }),
-  ]);
+  [server, npp, browser] = await Promise.all([startDevServer({ ui: true }), startNppStack(), launchChromium()]);
 });
 
 afterAll(async () => {
