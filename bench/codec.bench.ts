@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { parseCodecKeys } from '../src/codec/keys.ts';
+import type { CallRecord, SessionState } from '../src/contract/session.ts';
 import { maskPhone } from '../src/phone.ts';
 import { createDataConverter } from '../src/temporal/dataConverter.ts';
-import type { CallRecord, SessionState } from '../src/workflows/definitions.ts';
 import type { Benchmark } from './context.ts';
 import { compare, type Variant } from './harness.ts';
 

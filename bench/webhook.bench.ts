@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { Pool } from 'undici';
-import { callbackUrl } from '../src/webhooks/callbackUrls.ts';
+import { callbackUrl } from '../src/npp/callbacks/urls.ts';
 import { createWebhookServer } from '../src/webhooks/server.ts';
 import type { Benchmark } from './context.ts';
 import { compare, type Variant } from './harness.ts';

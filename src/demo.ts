@@ -3,8 +3,8 @@
 import { randomInt } from 'node:crypto';
 import { request } from 'undici';
 import { connectApp } from './client/connect.ts';
+import type { SessionState } from './contract/session.ts';
 import { maskPhone } from './phone.ts';
-import type { SessionState } from './workflows/definitions.ts';
 
 const env = process.env;
 const simUrl = (env.NPP_SIM_URL ?? 'http://127.0.0.1:9080').replace(/\/+$/, '');

@@ -17,12 +17,12 @@ import { createArchiveActivities } from './activities/archiveActivities.ts';
 import { archiveTaskQueue } from './activities/archiveOptions.ts';
 import { type ActivityDependencies, createActivities } from './activities/index.ts';
 import { archiveConfigFromEnv, DEFAULT_MAX_RECORDING_BYTES } from './archive/config.ts';
+import type { CallbackUrlConfig } from './npp/callbacks/urls.ts';
 import { NppClient } from './npp/client.ts';
 import { maskPhonesInText } from './phone.ts';
 import { loadTemporalConfig } from './temporal/connection.ts';
 import { dataConverterFromEnv } from './temporal/dataConverter.ts';
 import { installRuntime } from './temporal/runtime.ts';
-import type { CallbackUrlConfig } from './webhooks/callbackUrls.ts';
 import { startConfiguredWebhook } from './webhooks/fromEnv.ts';
 
 export const DEFAULT_TASK_QUEUE = 'npp';

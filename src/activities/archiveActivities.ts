@@ -3,7 +3,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { type Dispatcher, request } from 'undici';
 import type { RecordingSink } from '../archive/sink.ts';
-import type { ArchivedRecording } from '../workflows/definitions.ts';
+import { ARCHIVE_FAILURES } from '../contract/failures.ts';
+import type { ArchivedRecording } from '../contract/session.ts';
 
 /** What archiveRecording needs to know about one recording. */
 export interface ArchiveRecordingRequest {
@@ -28,14 +29,6 @@ export interface ArchiveActivityDependencies {
    */
   allowedHosts?: readonly string[];
 }
-
-/** Failure types a workflow may see from archiveRecording. */
-export const ARCHIVE_FAILURES = {
-  tooLarge: 'RecordingTooLarge',
-  unavailable: 'RecordingUnavailable',
-  invalidUrl: 'InvalidRecordingUrl',
-  fetchFailed: 'RecordingFetchFailed',
-} as const;
 
 /** 4xx answers that may succeed later: the platform may still be producing the file or throttling. */
 const TRANSIENT_CLIENT_STATUSES = new Set([408, 425, 429]);

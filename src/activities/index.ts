@@ -1,8 +1,8 @@
 // Every activity the worker registers, built from the dependencies the worker injects.
 import type { Client } from '@temporalio/client';
 import { type ArchiveConfig, DEFAULT_MAX_RECORDING_BYTES } from '../archive/config.ts';
+import type { CallbackUrlConfig } from '../npp/callbacks/urls.ts';
 import type { NppClient } from '../npp/client.ts';
-import type { CallbackUrlConfig } from '../webhooks/callbackUrls.ts';
 import { createArchiveActivities } from './archiveActivities.ts';
 import { createNppActivities } from './nppActivities.ts';
 import { createReconcileActivities } from './reconcileActivities.ts';

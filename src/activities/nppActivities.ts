@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CALL_MADE_BY_EARLIER_ATTEMPT } from '../contract/failures.ts';
+import { type CallbackUrlConfig, sessionCallbackUrls } from '../npp/callbacks/urls.ts';
 import type { NppClient, NppRequest, NppResponse } from '../npp/client.ts';
 import { BUSINESS_ERROR_CODES, NppError } from '../npp/errors.ts';
 import type { NppAction } from '../npp/models.ts';
-import { type CallbackUrlConfig, sessionCallbackUrls } from '../webhooks/callbackUrls.ts';
-import { CALL_MADE_BY_EARLIER_ATTEMPT } from '../workflows/callBackDefinitions.ts';
 
 /** What an NPP activity failure carries besides its type (the error code) and message. */
 export interface NppFailureDetails {

@@ -1,19 +1,20 @@
 import { Context } from '@temporalio/activity';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { NppClient } from '../npp/client.ts';
-import { type ParsedCallback, parseCallback } from '../webhooks/events.ts';
-import { InvalidPayloadError } from '../webhooks/fields.ts';
-import { CALLBACK_WORKFLOW_TYPE, callBackStateQuery } from '../workflows/callBackDefinitions.ts';
-import { CALLS_CARRIED } from '../workflows/calls.ts';
+import { CALLBACK_WORKFLOW_TYPE, callBackStateQuery } from '../contract/callBack.ts';
+import { RECONCILE_NOT_CONFIGURED } from '../contract/failures.ts';
+import type { CdrWindow, ReconcileCounts } from '../contract/reconcile.ts';
+import { NppBindId, NppCallId } from '../contract/searchAttributes.ts';
 import {
   type CallHangupEvent,
   SESSION_WORKFLOW_TYPE,
   type SessionState,
   sessionStateQuery,
-} from '../workflows/definitions.ts';
-import type { CdrWindow, ReconcileCounts } from '../workflows/reconcileDefinitions.ts';
-import { NppBindId, NppCallId } from '../workflows/searchAttributes.ts';
+} from '../contract/session.ts';
+import { type ParsedCallback, parseCallback } from '../npp/callbacks/events.ts';
+import { InvalidPayloadError } from '../npp/callbacks/fields.ts';
+import type { NppClient } from '../npp/client.ts';
+import { CALLS_CARRIED } from '../workflows/calls.ts';
 import { toApplicationFailure } from './nppActivities.ts';
 
 export interface ReconcileActivityDependencies {
@@ -94,7 +95,7 @@ interface Execution {
 export function createReconcileActivities({ client, temporal }: ReconcileActivityDependencies) {
   function temporalClient(): Client {
     if (!temporal) {
-      throw ApplicationFailure.nonRetryable('reconciliation needs a Temporal client', 'ReconcileNotConfigured');
+      throw ApplicationFailure.nonRetryable('reconciliation needs a Temporal client', RECONCILE_NOT_CONFIGURED);
     }
     return temporal;
   }

@@ -1,8 +1,8 @@
 // `npp-temporal callback start|show|cancel`
 import { parseArgs } from 'node:util';
 import type { ConnectedApp } from '../client/connect.ts';
+import type { CallBackInput, CallBackState, CancelFlag } from '../contract/callBack.ts';
 import { maskPhonesInText } from '../phone.ts';
-import type { CallBackInput, CallBackState, CancelFlag } from '../workflows/callBackDefinitions.ts';
 import { fields, type Output, printResult, withApp } from './output.ts';
 import { optionalInteger, platformNumber, positional, requireString, UsageError } from './usage.ts';
 

@@ -1,8 +1,8 @@
 // How the CLI prints: --json gives the raw result; otherwise short aligned lines for humans.
 // Everything printed is already masked by the workflows (numbers as 0086136****6024).
 import type { ConnectedApp } from '../client/connect.ts';
+import type { SessionState } from '../contract/session.ts';
 import { maskPhonesInText } from '../phone.ts';
-import type { SessionState } from '../workflows/definitions.ts';
 
 export interface Output {
   json: boolean;

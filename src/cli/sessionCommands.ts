@@ -1,7 +1,7 @@
 // `npp-temporal session start|show|close|extend|list`
 import { parseArgs } from 'node:util';
 import type { ConnectedApp } from '../client/connect.ts';
-import { SESSION_STATUSES, type SessionInput, type SessionStatus } from '../workflows/definitions.ts';
+import { SESSION_STATUSES, type SessionInput, type SessionStatus } from '../contract/session.ts';
 import { describeSession, fields, type Output, printResult, withApp } from './output.ts';
 import { optionalInteger, platformNumber, positional, requireString, UsageError } from './usage.ts';
 

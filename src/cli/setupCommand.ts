@@ -1,9 +1,9 @@
 // `npp-temporal setup`: idempotent preparation of a Temporal namespace for this app: the search
 // attributes and the CDR reconciliation schedule. Safe to run on every deployment.
 import type { ConnectedApp } from '../client/connect.ts';
+import { NPP_SEARCH_ATTRIBUTES } from '../contract/searchAttributes.ts';
 import { ensureReconcileSchedule, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule.ts';
 import { registerSearchAttributes } from '../temporal/devServer.ts';
-import { NPP_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes.ts';
 import { type Output, printResult, withApp } from './output.ts';
 
 export async function setupCommand(connect: () => Promise<ConnectedApp>, output: Output): Promise<void> {

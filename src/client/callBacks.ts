@@ -1,7 +1,5 @@
 // The app's side of a callback call (回拨): start it, follow it, cancel it, by the app's call key.
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { maskPhone } from '../phone.ts';
-import type { callBackCall } from '../workflows/callBackCall.ts';
 import {
   CALLBACK_WORKFLOW_TYPE,
   type CallBackInput,
@@ -11,7 +9,9 @@ import {
   callBackStateQuery,
   callBackWorkflowId,
   cancelCallBackUpdate,
-} from '../workflows/callBackDefinitions.ts';
+} from '../contract/callBack.ts';
+import { maskPhone } from '../phone.ts';
+import type { callBackCall } from '../workflows/callBackCall.ts';
 import { type AppClientOptions, startOnce } from './sessions.ts';
 
 export interface CallBackHandle {

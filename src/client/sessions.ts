@@ -7,7 +7,7 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
-import { maskPhone } from '../phone.ts';
+import { NppBindId, NppSessionStatus, NppVirtualNum } from '../contract/searchAttributes.ts';
 import {
   closeSessionUpdate,
   extendTtlUpdate,
@@ -18,9 +18,9 @@ import {
   type SessionStatus,
   sessionStateQuery,
   sessionWorkflowId,
-} from '../workflows/definitions.ts';
+} from '../contract/session.ts';
+import { maskPhone } from '../phone.ts';
 import type { maskedCallSession } from '../workflows/maskedCallSession.ts';
-import { NppBindId, NppSessionStatus, NppVirtualNum } from '../workflows/searchAttributes.ts';
 
 export interface AppClientOptions {
   client: Client;

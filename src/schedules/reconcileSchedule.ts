@@ -5,8 +5,8 @@ import {
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
+import { RECONCILE_WORKFLOW_TYPE, type ReconcileInput } from '../contract/reconcile.ts';
 import type { reconcileCdrs } from '../workflows/reconcileCdrs.ts';
-import { RECONCILE_WORKFLOW_TYPE, type ReconcileInput } from '../workflows/reconcileDefinitions.ts';
 
 /** The one reconciliation schedule of a namespace. */
 export const RECONCILE_SCHEDULE_ID = 'npp-reconcile-cdrs';

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NPP_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes.ts';
+import { NPP_SEARCH_ATTRIBUTES } from '../contract/searchAttributes.ts';
 import { loadTemporalConfig } from './connection.ts';
 import { type CliLog, resolveTemporalCli } from './temporalCli.ts';
 

@@ -1,10 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CALLBACK_KINDS, CALLBACK_PATH_PREFIX, type CallbackKind, verifyCallbackToken } from './callbackUrls.ts';
+import { type ParsedCallback, parseCallback } from '../npp/callbacks/events.ts';
+import { InvalidPayloadError } from '../npp/callbacks/fields.ts';
+import { CALLBACK_KINDS, CALLBACK_PATH_PREFIX, type CallbackKind, verifyCallbackToken } from '../npp/callbacks/urls.ts';
 import type { WebhookSecrets } from './config.ts';
-import { type ParsedCallback, parseCallback } from './events.ts';
-import { InvalidPayloadError } from './fields.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import {
   findRunningWorkflowId,

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { NppBindId, NppCallId } from '../workflows/searchAttributes.ts';
-import type { ParsedCallback } from './events.ts';
+import { NppBindId, NppCallId } from '../contract/searchAttributes.ts';
+import type { ParsedCallback } from '../npp/callbacks/events.ts';
 
 // Handing a parsed callback to its workflow. Only two outcomes are final for the platform:
 // Temporal accepted the signal, or the workflow is gone. Anything else must be redelivered.

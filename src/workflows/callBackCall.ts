@@ -19,11 +19,7 @@ import type { ArchiveActivities } from '../activities/archiveActivities.ts';
 import { ARCHIVE_ACTIVITY_OPTIONS, archiveTaskQueue } from '../activities/archiveOptions.ts';
 import type { NppActivities } from '../activities/nppActivities.ts';
 import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
-import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
-import type { CallBackCdr, CreateCallBackResponse } from '../npp/models.ts';
-import { maskPhone } from '../phone.ts';
 import {
-  CALL_MADE_BY_EARLIER_ATTEMPT,
   type CallBackHangupEvent,
   type CallBackInput,
   type CallBackState,
@@ -35,13 +31,17 @@ import {
   callBackHangupSignal,
   callBackStateQuery,
   cancelCallBackUpdate,
-} from './callBackDefinitions.ts';
+} from '../contract/callBack.ts';
+import { CALL_MADE_BY_EARLIER_ATTEMPT } from '../contract/failures.ts';
+import { NppCallId, NppSessionStatus } from '../contract/searchAttributes.ts';
+import { callRecordingSignal, callStatusSignal, keyPressSignal } from '../contract/session.ts';
+import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
+import type { CallBackCdr, CreateCallBackResponse } from '../npp/models.ts';
+import { maskPhone } from '../phone.ts';
 import { cdrSummary, hangupFromCdr, statusOf } from './callBackEvents.ts';
 import { type ResolvedCallBackInput, resolveCallBackInput } from './callBackInput.ts';
 import { applyKeyPress } from './calls.ts';
-import { callRecordingSignal, callStatusSignal, keyPressSignal } from './definitions.ts';
 import { failureOf } from './failures.ts';
-import { NppCallId, NppSessionStatus } from './searchAttributes.ts';
 
 const { createCallBack } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.CreateCallBack);
 const { deleteCallBack } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DeleteCallBack);

@@ -1,8 +1,9 @@
 // How events fold into a callback call's state. Pure and order-independent: status bits are a union,
 // key presses are sorted by time, the CDR is set once, so any arrival order gives the same state.
+
+import type { CallBackCdrSummary, CallBackHangupEvent, CallBackState, CallBackStatus } from '../contract/callBack.ts';
 import type { CallBackCdr } from '../npp/models.ts';
 import { StatusFlagBits as Bit } from '../npp/models.ts';
-import type { CallBackCdrSummary, CallBackHangupEvent, CallBackState, CallBackStatus } from './callBackDefinitions.ts';
 
 /** CallBackCdr.CallEndStatus meanings. */
 export const CALLBACK_END_STATUS_TEXT: Record<number, string> = {

@@ -1,8 +1,9 @@
 // Validation and defaults of a callback call's input. Pure: runs first thing in the workflow, so bad
 // input fails the run at once, non-retryable, with a reason that names the field (never the number).
+
+import type { CallBackInput } from '../contract/callBack.ts';
 import { ALL_STATUS_FLAGS } from '../npp/models.ts';
 import { isPlatformNumber } from '../phone.ts';
-import type { CallBackInput } from './callBackDefinitions.ts';
 import { inputChecks } from './inputChecks.ts';
 
 export const INVALID_CALLBACK_INPUT = 'InvalidCallBackInput';

@@ -2,7 +2,6 @@
 // (status bits), a minimum or maximum (times), or set once from the CDR, so any arrival order and
 // any number of redeliveries give the same record.
 
-import { maskPhone } from '../phone.ts';
 import type {
   CallHangupEvent,
   CallRecord,
@@ -10,7 +9,8 @@ import type {
   CallStatusEvent,
   EarlierCalls,
   KeyPressEvent,
-} from './definitions.ts';
+} from '../contract/session.ts';
+import { maskPhone } from '../phone.ts';
 
 const UTF8 = new TextEncoder();
 

@@ -20,19 +20,7 @@ import type { ArchiveActivities } from '../activities/archiveActivities.ts';
 import { ARCHIVE_ACTIVITY_OPTIONS, archiveTaskQueue } from '../activities/archiveOptions.ts';
 import type { NppActivities } from '../activities/nppActivities.ts';
 import { NPP_ACTIVITY_OPTIONS } from '../activities/options.ts';
-import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
-import { maskPhone } from '../phone.ts';
-import { bindFailureOutcome, MAX_ASKS_PER_BIZ_ID, MAX_LOST_ANSWERS } from './bindOutcome.ts';
-import {
-  applyHangup,
-  applyKeyPress,
-  applyRecording,
-  applyStatus,
-  carriedCalls,
-  emptyCall,
-  recentCallIds,
-  sortCalls,
-} from './calls.ts';
+import { NppBindId, NppCallId, NppSessionStatus, NppVirtualNum } from '../contract/searchAttributes.ts';
 import {
   addReferenceUpdate,
   type CallRecord,
@@ -50,9 +38,21 @@ import {
   type SessionState,
   type SessionStatus,
   sessionStateQuery,
-} from './definitions.ts';
+} from '../contract/session.ts';
+import { BUSINESS_ERROR_CODES } from '../npp/errors.ts';
+import { maskPhone } from '../phone.ts';
+import { bindFailureOutcome, MAX_ASKS_PER_BIZ_ID, MAX_LOST_ANSWERS } from './bindOutcome.ts';
+import {
+  applyHangup,
+  applyKeyPress,
+  applyRecording,
+  applyStatus,
+  carriedCalls,
+  emptyCall,
+  recentCallIds,
+  sortCalls,
+} from './calls.ts';
 import { failureOf } from './failures.ts';
-import { NppBindId, NppCallId, NppSessionStatus, NppVirtualNum } from './searchAttributes.ts';
 import { type ResolvedSessionInput, resolveSessionInput } from './sessionInput.ts';
 
 const { getVirtualNum } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.GetVirtualNum);

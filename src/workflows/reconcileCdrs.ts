@@ -6,7 +6,7 @@ import {
   DEFAULT_RECONCILE_LOOKBACK_SECONDS,
   type ReconcileInput,
   type ReconcileResult,
-} from './reconcileDefinitions.ts';
+} from '../contract/reconcile.ts';
 
 const { reconcileSessionCdrs, reconcileCallBackCdrs } =
   proxyActivities<ReconcileActivities>(RECONCILE_ACTIVITY_OPTIONS);

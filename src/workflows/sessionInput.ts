@@ -1,8 +1,9 @@
 // Validation and defaults of a session's input. Pure: runs first thing in the workflow, so bad input
 // fails the run at once, non-retryable, with a reason that names the field (never the number).
+
+import type { SessionInput } from '../contract/session.ts';
 import { ALL_STATUS_FLAGS } from '../npp/models.ts';
 import { isPlatformNumber } from '../phone.ts';
-import type { SessionInput } from './definitions.ts';
 import { inputChecks } from './inputChecks.ts';
 
 export const DEFAULT_TTL_SECONDS = 24 * 3600;

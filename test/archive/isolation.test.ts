@@ -8,9 +8,9 @@ import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { archiveTaskQueue } from '../../src/activities/archiveOptions.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
-import { parseCallback } from '../../src/webhooks/events.ts';
+import { closeSessionUpdate, sessionStateQuery } from '../../src/contract/session.ts';
+import { parseCallback } from '../../src/npp/callbacks/events.ts';
 import { createNppWorkers, DEFAULT_ARCHIVE_CONCURRENCY, loadWorkerConfig } from '../../src/worker.ts';
-import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import {
   addFault,
   expectNoBindingsAfterEach,

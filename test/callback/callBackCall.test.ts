@@ -1,15 +1,15 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_STATUS_FLAGS, StatusFlagBits as Bit } from '../../src/npp/models.ts';
 import {
   type CallBackInput,
   type CallBackState,
   type CancelFlag,
   callBackStateQuery,
   cancelCallBackUpdate,
-} from '../../src/workflows/callBackDefinitions.ts';
-import { NppCallId, NppSessionStatus } from '../../src/workflows/searchAttributes.ts';
+} from '../../src/contract/callBack.ts';
+import { NppCallId, NppSessionStatus } from '../../src/contract/searchAttributes.ts';
+import { ALL_STATUS_FLAGS, StatusFlagBits as Bit } from '../../src/npp/models.ts';
 import {
   type CallBackStack,
   callIdOf,

@@ -2,8 +2,9 @@ import type { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { callBackStateQuery } from '../../src/contract/callBack.ts';
+import { CALL_MADE_BY_EARLIER_ATTEMPT } from '../../src/contract/failures.ts';
 import { StatusFlagBits as Bit } from '../../src/npp/models.ts';
-import { CALL_MADE_BY_EARLIER_ATTEMPT, callBackStateQuery } from '../../src/workflows/callBackDefinitions.ts';
 import {
   type CallBackStack,
   deliveries,

@@ -1,9 +1,9 @@
 import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { callBackStateQuery } from '../../src/contract/callBack.ts';
+import { NppCallId, NppSessionStatus } from '../../src/contract/searchAttributes.ts';
 import { StatusFlagBits as Bit } from '../../src/npp/models.ts';
 import type { Simulator } from '../../src/simulator/server.ts';
-import { callBackStateQuery } from '../../src/workflows/callBackDefinitions.ts';
-import { NppCallId, NppSessionStatus } from '../../src/workflows/searchAttributes.ts';
 import {
   type CallBackStack,
   callIdOf,

@@ -3,7 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { callBackStateQuery, cancelCallBackUpdate } from '../../src/workflows/callBackDefinitions.ts';
+import { callBackStateQuery, cancelCallBackUpdate } from '../../src/contract/callBack.ts';
 import {
   type CallBackStack,
   callIdOf,

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { NPP_SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes.ts';
+import { NPP_SEARCH_ATTRIBUTES } from '../../src/contract/searchAttributes.ts';
 
 // There is no Docker engine here: the deployment files are checked against each other and against
 // the code, so a renamed variable, a moved entry point or a forgotten pin fails the suite.

@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterEach, expect } from 'vitest';
 import { type Activities, createActivities } from '../../src/activities/index.ts';
-import { NppClient } from '../../src/npp/client.ts';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.ts';
 import {
   type CallHangupEvent,
   type CallRecordingEvent,
@@ -13,7 +11,9 @@ import {
   callStatusSignal,
   type SessionInput,
   sessionWorkflowId,
-} from '../../src/workflows/definitions.ts';
+} from '../../src/contract/session.ts';
+import { NppClient } from '../../src/npp/client.ts';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.ts';
 import { maskedCallSession } from '../../src/workflows/maskedCallSession.ts';
 
 export const SECRET_ID = 'AKIDsessiontests';

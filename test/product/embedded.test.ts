@@ -7,8 +7,8 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { SessionState } from '../../src/contract/session.ts';
 import { freePort } from '../../src/temporal/devServer.ts';
-import type { SessionState } from '../../src/workflows/definitions.ts';
 import { phone } from '../helpers/session.ts';
 import { TEST_CODEC_KEYS } from '../helpers/temporal.ts';
 

@@ -3,22 +3,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
-import { NppClient } from '../../src/npp/client.ts';
-import type { CallBackCdr, VirturalNumCdr } from '../../src/npp/models.ts';
-import { ensureReconcileSchedule } from '../../src/schedules/reconcileSchedule.ts';
-import { lowerCamel } from '../../src/simulator/payloads.ts';
-import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
-import { parseCallback } from '../../src/webhooks/events.ts';
-import { callBackStateQuery } from '../../src/workflows/callBackDefinitions.ts';
-import { CALLS_CARRIED } from '../../src/workflows/calls.ts';
+import { callBackStateQuery } from '../../src/contract/callBack.ts';
+import type { ReconcileResult } from '../../src/contract/reconcile.ts';
 import {
   callStatusSignal,
   closeSessionUpdate,
   type SessionState,
   sessionStateQuery,
-} from '../../src/workflows/definitions.ts';
+} from '../../src/contract/session.ts';
+import { parseCallback } from '../../src/npp/callbacks/events.ts';
+import { NppClient } from '../../src/npp/client.ts';
+import type { CallBackCdr, VirturalNumCdr } from '../../src/npp/models.ts';
+import { ensureReconcileSchedule } from '../../src/schedules/reconcileSchedule.ts';
+import { lowerCamel } from '../../src/simulator/payloads.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
+import { CALLS_CARRIED } from '../../src/workflows/calls.ts';
 import { reconcileCdrs } from '../../src/workflows/reconcileCdrs.ts';
-import type { ReconcileResult } from '../../src/workflows/reconcileDefinitions.ts';
 import { callIdOf, deliveries, progress, setDelivery, startCallBack } from '../helpers/callback.ts';
 import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
 import { connectClient, withWorker } from '../helpers/temporal.ts';

@@ -7,17 +7,17 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { createAesGcmCodec, ENCRYPTED_ENCODING } from '../../src/codec/aesGcmCodec.ts';
 import { parseCodecKeys } from '../../src/codec/keys.ts';
-import { NppClient } from '../../src/npp/client.ts';
-import { maskPhone } from '../../src/phone.ts';
-import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
-import { resolveTemporalCli } from '../../src/temporal/temporalCli.ts';
-import { callbackToken } from '../../src/webhooks/callbackUrls.ts';
 import {
   addReferenceUpdate,
   closeSessionUpdate,
   extendTtlUpdate,
   sessionStateQuery,
-} from '../../src/workflows/definitions.ts';
+} from '../../src/contract/session.ts';
+import { callbackToken } from '../../src/npp/callbacks/urls.ts';
+import { NppClient } from '../../src/npp/client.ts';
+import { maskPhone } from '../../src/phone.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
+import { resolveTemporalCli } from '../../src/temporal/temporalCli.ts';
 import { callIdOf, progress, startCallBack } from '../helpers/callback.ts';
 import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
 import { captureRuntimeLogs, connectClient, TEST_CODEC_KEYS, withWorker } from '../helpers/temporal.ts';

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClient } from '../../src/client/sessions.ts';
-import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
+import { closeSessionUpdate, sessionStateQuery } from '../../src/contract/session.ts';
 import { expectNoBindingsAfterEach, type NppStack, phone, simBindings, startNppStack } from '../helpers/session.ts';
 import { withWorker } from '../helpers/temporal.ts';
 

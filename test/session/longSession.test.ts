@@ -9,14 +9,14 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
-import { CALL_IDS_SEARCHABLE, CALLS_CARRIED } from '../../src/workflows/calls.ts';
 import {
   addReferenceUpdate,
   callRecordingSignal,
   callStatusSignal,
   closeSessionUpdate,
   sessionStateQuery,
-} from '../../src/workflows/definitions.ts';
+} from '../../src/contract/session.ts';
+import { CALL_IDS_SEARCHABLE, CALLS_CARRIED } from '../../src/workflows/calls.ts';
 import { recordHistoryIfAsked } from '../helpers/histories.ts';
 import {
   addFault,

@@ -1,9 +1,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { addReferenceUpdate, closeSessionUpdate, sessionStateQuery } from '../../src/contract/session.ts';
 import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import { MAX_ASKS_PER_BIZ_ID } from '../../src/workflows/bindOutcome.ts';
-import { addReferenceUpdate, closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { recordHistoryIfAsked } from '../helpers/histories.ts';
 import {
   addFault,

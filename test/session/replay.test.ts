@@ -9,7 +9,7 @@ import {
   keyPressSignal,
   releaseReferenceUpdate,
   sessionStateQuery,
-} from '../../src/workflows/definitions.ts';
+} from '../../src/contract/session.ts';
 import { HISTORIES, recordHistoryIfAsked } from '../helpers/histories.ts';
 import { answeredCallEvents, deliver, type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
 import { testDataConverter, withWorker } from '../helpers/temporal.ts';

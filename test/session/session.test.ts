@@ -1,7 +1,6 @@
 import { WorkflowFailedError, type WorkflowUpdateFailedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import {
   addReferenceUpdate,
   closeSessionUpdate,
@@ -9,7 +8,8 @@ import {
   keyPressSignal,
   releaseReferenceUpdate,
   sessionStateQuery,
-} from '../../src/workflows/definitions.ts';
+} from '../../src/contract/session.ts';
+import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import {
   addFault,
   answeredCallEvents,

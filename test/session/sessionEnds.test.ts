@@ -2,7 +2,6 @@
 // dropped on its own, and an unbind that keeps failing for a while.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NPP_ACTIVITY_OPTIONS } from '../../src/activities/options.ts';
-import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import {
   callHangupSignal,
   callRecordingSignal,
@@ -10,7 +9,8 @@ import {
   closeSessionUpdate,
   releaseReferenceUpdate,
   sessionStateQuery,
-} from '../../src/workflows/definitions.ts';
+} from '../../src/contract/session.ts';
+import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import {
   addFault,
   answeredCallEvents,

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
+import { closeSessionUpdate, sessionStateQuery } from '../../src/contract/session.ts';
 import { addFault, expectNoBindings, type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
 import { connectClient, testDataConverter } from '../helpers/temporal.ts';
 

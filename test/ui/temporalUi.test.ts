@@ -1,8 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeSessionUpdate, sessionStateQuery } from '../../src/contract/session.ts';
 import { maskPhone } from '../../src/phone.ts';
 import { startDevServer, type TemporalServer } from '../../src/temporal/devServer.ts';
-import { closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
 import { withUiServerWorker } from '../helpers/ui.ts';
 

@@ -1,11 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
+import { type CallRecord, closeSessionUpdate, sessionStateQuery } from '../../src/contract/session.ts';
 import { NppClient } from '../../src/npp/client.ts';
 import type { VirturalNumCdr } from '../../src/npp/models.ts';
 import { lowerCamel } from '../../src/simulator/payloads.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
-import { type CallRecord, closeSessionUpdate, sessionStateQuery } from '../../src/workflows/definitions.ts';
 import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
 import { testDataConverter, withWorker } from '../helpers/temporal.ts';
 import { post, SECRET, SHARED_TOKEN, sessionUrl, startTestWebhook, type TestWebhook } from './helpers.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCallback } from '../../src/webhooks/events.ts';
-import { InvalidPayloadError } from '../../src/webhooks/fields.ts';
+import { parseCallback } from '../../src/npp/callbacks/events.ts';
+import { InvalidPayloadError } from '../../src/npp/callbacks/fields.ts';
 import { CALLEE, CALLER, hangupBody, keypressBody, recordBody, statusBody, upperCamel, VIRTUAL } from './payloads.ts';
 
 describe('parseCallback', () => {

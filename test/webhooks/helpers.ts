@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
-import { callbackUrl } from '../../src/webhooks/callbackUrls.ts';
+import { callbackUrl } from '../../src/npp/callbacks/urls.ts';
 import { createWebhookServer, type WebhookServerOptions } from '../../src/webhooks/server.ts';
 import { type SignalRecorderInput, signalRecorder } from '../fixtures/webhookWorkflows.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callbackToken } from '../../src/webhooks/callbackUrls.ts';
+import { callbackToken } from '../../src/npp/callbacks/urls.ts';
 import { createWebhookServer } from '../../src/webhooks/server.ts';
 import { receivedSignalsQuery, type signalRecorder, stopRecorderSignal } from '../fixtures/webhookWorkflows.ts';
 import { withWorker } from '../helpers/temporal.ts';

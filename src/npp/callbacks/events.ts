@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SignalDefinition } from '@temporalio/workflow';
-import { StatusFlagBits } from '../npp/models.ts';
-import { type CallBackHangupEvent, callBackHangupSignal } from '../workflows/callBackDefinitions.ts';
+import { type CallBackHangupEvent, callBackHangupSignal } from '../../contract/callBack.ts';
 import {
   type CallHangupEvent,
   type CallRecordingEvent,
@@ -11,8 +10,8 @@ import {
   callStatusSignal,
   type KeyPressEvent,
   keyPressSignal,
-} from '../workflows/definitions.ts';
-import type { CallbackKind } from './callbackUrls.ts';
+} from '../../contract/session.ts';
+import { StatusFlagBits } from '../models.ts';
 import {
   type Body,
   hasAny,
@@ -26,6 +25,7 @@ import {
   requiredId,
   requiredNumber,
 } from './fields.ts';
+import type { CallbackKind } from './urls.ts';
 
 // Platform callback bodies → the typed events of the workflow contract, each with the signal that
 // carries it. The hangup route takes both detail records: VirturalNumCdr (sessions) and CallBackCdr

@@ -4,7 +4,7 @@
 // signals of ./definitions.ts; only the hangup differs, because a callback call's CDR is a
 // CallBackCdr, not a VirturalNumCdr. Imports only @temporalio/workflow (deterministic).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ArchivedRecording } from './definitions.ts';
+import type { ArchivedRecording } from './session.ts';
 
 export const CALLBACK_WORKFLOW_TYPE = 'callBackCall';
 export const CALLBACK_WORKFLOW_ID_PREFIX = 'npp-callback-';
@@ -235,12 +235,6 @@ export interface CancelCallBackResult {
   reason?: string;
   status: CallBackStatus;
 }
-
-/**
- * Failure type of a CreateCallBack retry refused for its BizId: an earlier attempt made the call and
- * its answer was lost. A first attempt refused so keeps the platform's code (the BizId was taken).
- */
-export const CALL_MADE_BY_EARLIER_ATTEMPT = 'CallMadeByEarlierAttempt';
 
 export const callBackStateQuery = defineQuery<CallBackState>('state');
 /** DeleteCallBack with the given CancelFlag; answers whether the call was actually torn down. */
