@@ -91,7 +91,7 @@ function createNppWorker(options: NppWorkerOptions & { taskQueue: string }): Pro
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),
-    // archiveRecording too: runs from before the archive queue existed still archive here.
+    // The whole activity set; workflows schedule archiveRecording on the archive queue only.
     activities: createActivities(options.activities),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // Activities wait on NPP's HTTP answers, not on CPU: many may run at once.

@@ -52,6 +52,25 @@ function cancellationReason(signal: AbortSignal): unknown {
   return signal.reason instanceof CancelledFailure ? signal.reason : new CancelledFailure('activity cancelled');
 }
 
+/**
+ * One NPP call from inside an activity, aborted with it. Cancelled (by the workflow, or by a worker
+ * shutting down): reported as a cancellation, which Temporal retries on shutdown, not as the client's
+ * non-retryable "aborted". Any other error becomes the failure its `retryable` verdict says.
+ */
+export async function callNpp<A extends NppAction>(
+  client: NppClient,
+  action: A,
+  request: NppRequest<A>,
+): Promise<NppResponse<A>> {
+  const { cancellationSignal } = Context.current();
+  try {
+    return await client.call(action, request, { signal: cancellationSignal });
+  } catch (error) {
+    if (cancellationSignal.aborted) throw cancellationReason(cancellationSignal);
+    throw toApplicationFailure(error);
+  }
+}
+
 export interface NppActivityDependencies {
   client: NppClient;
   /** Where the platform should push this worker's callbacks; without it the console defaults apply. */
@@ -60,18 +79,6 @@ export interface NppActivityDependencies {
 
 /** The one activity per NPP action, each a thin call through the injected client. */
 export function createNppActivities({ client, callbacks }: NppActivityDependencies) {
-  async function call<A extends NppAction>(action: A, request: NppRequest<A>): Promise<NppResponse<A>> {
-    const { cancellationSignal } = Context.current();
-    try {
-      return await client.call(action, request, { signal: cancellationSignal });
-    } catch (error) {
-      // Cancelled (by the workflow, or by a worker shutting down): report it as cancellation, which
-      // Temporal retries on shutdown, not as the client's non-retryable "aborted".
-      if (cancellationSignal.aborted) throw cancellationReason(cancellationSignal);
-      throw toApplicationFailure(error);
-    }
-  }
-
   // Callback URLs carry a token derived from the secret: built here, so no secret enters history.
   function urlsForThisWorkflow(): Partial<ReturnType<typeof sessionCallbackUrls>> {
     const workflowId = Context.current().info.workflowExecution?.workflowId;
@@ -81,10 +88,10 @@ export function createNppActivities({ client, callbacks }: NppActivityDependenci
   return {
     async getVirtualNum(request: NppRequest<'GetVirtualNum'>) {
       const { StatusUrl, HangupUrl, RecordUrl } = urlsForThisWorkflow();
-      return call('GetVirtualNum', { StatusUrl, HangupUrl, RecordUrl, ...request });
+      return callNpp(client, 'GetVirtualNum', { StatusUrl, HangupUrl, RecordUrl, ...request });
     },
     async delVirtualNum(request: NppRequest<'DelVirtualNum'>) {
-      return call('DelVirtualNum', request);
+      return callNpp(client, 'DelVirtualNum', request);
     },
     async createCallBack(request: NppRequest<'CreateCallBack'>) {
       const { StatusUrl, HangupUrl, RecordUrl, KeyPressUrl } = urlsForThisWorkflow();
@@ -93,7 +100,7 @@ export function createNppActivities({ client, callbacks }: NppActivityDependenci
         KeyPressUrl: request.PreCallerHandle.KeyPressUrl || KeyPressUrl || '',
       };
       try {
-        return await call('CreateCallBack', {
+        return await callNpp(client, 'CreateCallBack', {
           StatusUrl,
           HangupUrl,
           RecordUrl,
@@ -105,19 +112,19 @@ export function createNppActivities({ client, callbacks }: NppActivityDependenci
       }
     },
     async deleteCallBack(request: NppRequest<'DeleteCallBack'>) {
-      return call('DeleteCallBack', request);
+      return callNpp(client, 'DeleteCallBack', request);
     },
     async describeCallBackStatus(request: NppRequest<'DescribeCallBackStatus'>) {
-      return call('DescribeCallBackStatus', request);
+      return callNpp(client, 'DescribeCallBackStatus', request);
     },
     async describeCallBackCdr(request: NppRequest<'DescribeCallBackCdr'>) {
-      return call('DescribeCallBackCdr', request);
+      return callNpp(client, 'DescribeCallBackCdr', request);
     },
     async describeCallerDisplayList(request: NppRequest<'DescribeCallerDisplayList'>) {
-      return call('DescribeCallerDisplayList', request);
+      return callNpp(client, 'DescribeCallerDisplayList', request);
     },
     async get400Cdr(request: NppRequest<'Get400Cdr'>) {
-      return call('Get400Cdr', request);
+      return callNpp(client, 'Get400Cdr', request);
     },
   };
 }

@@ -4,18 +4,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { CALLBACK_WORKFLOW_TYPE, callBackStateQuery } from '../contract/callBack.ts';
 import { RECONCILE_NOT_CONFIGURED } from '../contract/failures.ts';
 import type { CdrWindow, ReconcileCounts } from '../contract/reconcile.ts';
-import { NppBindId, NppCallId } from '../contract/searchAttributes.ts';
-import {
-  type CallHangupEvent,
-  SESSION_WORKFLOW_TYPE,
-  type SessionState,
-  sessionStateQuery,
-} from '../contract/session.ts';
-import { type ParsedCallback, parseCallback } from '../npp/callbacks/events.ts';
+import { type EarlierCalls, SESSION_WORKFLOW_TYPE, sessionStateQuery } from '../contract/session.ts';
+import { type ParsedCallback, parseCallback, signalParsed } from '../npp/callbacks/events.ts';
 import { InvalidPayloadError } from '../npp/callbacks/fields.ts';
 import type { NppClient } from '../npp/client.ts';
-import { CALLS_CARRIED } from '../workflows/calls.ts';
-import { toApplicationFailure } from './nppActivities.ts';
+import { type Candidate, findOwners } from '../temporal/ownership.ts';
+import { callNpp } from './nppActivities.ts';
 
 export interface ReconcileActivityDependencies {
   client: NppClient;
@@ -48,7 +42,8 @@ const SESSIONS: CdrTarget = {
     const state = await handle.query(sessionStateQuery);
     const call = state.calls.find((candidate) => candidate.callId === cdr.callId);
     if (call) return call.endStatus === undefined ? 'lacks-cdr' : 'has-cdr';
-    return mayHaveDropped(state, (cdr.event as CallHangupEvent).callCenterAcceptTime) ? 'maybe-dropped' : 'not-listed';
+    const startedAt = cdr.signalName === 'callHangup' ? cdr.event.callCenterAcceptTime : undefined;
+    return mayHaveDropped(state.earlierCalls, startedAt) ? 'maybe-dropped' : 'not-listed';
   },
 };
 
@@ -62,29 +57,13 @@ const CALL_BACKS: CdrTarget = {
 /**
  * Whether a call starting at `startedAt` that the session does not list may be one it dropped when
  * it continued as new (counted in earlierCalls; its event ids possibly forgotten too), so that
- * signalling its CDR would add the call a second time. Every run carries on the CALLS_CARRIED most
- * recent calls, and calls are listed in start order, so every dropped call started no later than the
- * CALLS_CARRIED-th most recent call listed now. A call the session never saw that started that early
- * is left alone too: it cannot be told apart.
+ * signalling its CDR would add the call a second time: it started no later than the latest counted
+ * call, or either start is unknown. A call the session never saw that started that early is left
+ * alone too: it cannot be told apart.
  */
-function mayHaveDropped(state: SessionState, startedAt: number | undefined): boolean {
-  if (!state.earlierCalls) return false;
-  const boundary = state.calls.at(-CALLS_CARRIED)?.startedAt;
-  return startedAt === undefined || boundary === undefined || startedAt <= boundary;
-}
-
-/** A workflow that may own a CDR, and whether its NppCallId lists the CDR's call. */
-interface Candidate {
-  workflowId: string;
-  hasCall: boolean;
-}
-
-interface Execution {
-  workflowId: string;
-  running: boolean;
-  startedAt: number;
-  callIds: string[];
-  bindId?: string;
+function mayHaveDropped(earlier: EarlierCalls | undefined, startedAt: number | undefined): boolean {
+  if (!earlier) return false;
+  return startedAt === undefined || earlier.latestStartedAt === undefined || startedAt <= earlier.latestStartedAt;
 }
 
 /**
@@ -98,53 +77,6 @@ export function createReconcileActivities({ client, temporal }: ReconcileActivit
       throw ApplicationFailure.nonRetryable('reconciliation needs a Temporal client', RECONCILE_NOT_CONFIGURED);
     }
     return temporal;
-  }
-
-  /**
-   * The workflows that may own each CDR, most likely first: the running one whose NppCallId lists the
-   * call, else the running ones sharing its binding (XB), oldest first as the webhook picks them.
-   * None for a call a closed workflow lists: its late CDR is not a sharer's call.
-   */
-  async function findCandidates(target: CdrTarget, batch: ParsedCallback[]): Promise<Map<ParsedCallback, Candidate[]>> {
-    // Ids passed the webhook's id pattern (letters, digits, ._:-): safe inside quotes.
-    const quoted = (ids: string[]) => [...new Set(ids)].map((id) => `'${id}'`).join(', ');
-    const bindIds = batch.flatMap((parsed) => (parsed.bindId === undefined ? [] : [parsed.bindId]));
-    const matches = [`${NppCallId.name} IN (${quoted(batch.map((parsed) => parsed.callId))})`];
-    if (bindIds.length > 0) matches.push(`(ExecutionStatus = 'Running' AND ${NppBindId.name} IN (${quoted(bindIds)}))`);
-    // A run that continued as new is not closed: its successor (same workflow id) is listed as running.
-    const query = `WorkflowType = '${target.workflowType}' AND ExecutionStatus != 'ContinuedAsNew' AND (${matches.join(' OR ')})`;
-    const executions: Execution[] = [];
-    for await (const execution of temporalClient().workflow.list({ query })) {
-      const bindId = execution.typedSearchAttributes.get(NppBindId);
-      executions.push({
-        workflowId: execution.workflowId,
-        running: execution.status.name === 'RUNNING',
-        startedAt: execution.startTime.getTime(),
-        callIds: execution.typedSearchAttributes.get(NppCallId) ?? [],
-        ...(bindId ? { bindId } : {}),
-      });
-    }
-    executions.sort((a, b) => a.startedAt - b.startedAt || (a.workflowId < b.workflowId ? -1 : 1));
-    const candidates = new Map<ParsedCallback, Candidate[]>();
-    for (const parsed of batch) {
-      const holders = executions.filter((execution) => execution.callIds.includes(parsed.callId));
-      if (holders.some((holder) => !holder.running)) {
-        candidates.set(parsed, []);
-        continue;
-      }
-      const sharers = executions.filter(
-        (execution) =>
-          execution.running &&
-          parsed.bindId !== undefined &&
-          execution.bindId === parsed.bindId &&
-          !holders.includes(execution),
-      );
-      candidates.set(parsed, [
-        ...holders.map(({ workflowId }) => ({ workflowId, hasCall: true })),
-        ...sharers.map(({ workflowId }) => ({ workflowId, hasCall: false })),
-      ]);
-    }
-    return candidates;
   }
 
   /** The candidate's standing, or undefined when it does not answer in time. */
@@ -213,17 +145,19 @@ export function createReconcileActivities({ client, temporal }: ReconcileActivit
     let done = 0;
     for (let offset = 0; offset < parsed.length; offset += LOOKUP_BATCH) {
       const batch = parsed.slice(offset, offset + LOOKUP_BATCH);
-      const candidates = await findCandidates(target, batch);
+      // The running workflows that may own each CDR, most likely first; none for a call only a
+      // closed workflow lists: its late CDR is not a sharer's call.
+      const owners = await findOwners(temporalClient(), batch, target.workflowType);
       for (const cdr of batch) {
         // Per CDR: a few unanswered queries in a row must not look like a stuck activity.
         context.heartbeat({ done: done++ });
-        const decision = await decide(target, cdr, candidates.get(cdr) ?? []);
+        const decision = await decide(target, cdr, owners.get(cdr)?.running ?? []);
         if ('skip' in decision) {
           counts[decision.skip]++;
           continue;
         }
         try {
-          await decision.signal.signal(cdr.signal, cdr.event as never);
+          await signalParsed(decision.signal, cdr);
           counts.signalled++;
         } catch (error) {
           // Closed since it was queried.
@@ -241,25 +175,19 @@ export function createReconcileActivities({ client, temporal }: ReconcileActivit
     ...(bizAppId ? { BizAppId: bizAppId } : {}),
   });
 
-  async function fetchCdrs<T>(fetch: (signal: AbortSignal) => Promise<{ Cdr?: T[] | null }>): Promise<T[]> {
-    temporalClient();
-    try {
-      return (await fetch(Context.current().cancellationSignal)).Cdr ?? [];
-    } catch (error) {
-      throw toApplicationFailure(error);
-    }
-  }
-
   return {
     /** Get400Cdr for the window → the maskedCallSession that owns each call (by CallId, else BindId). */
     async reconcileSessionCdrs(window: CdrWindow): Promise<ReconcileCounts> {
-      const cdrs = await fetchCdrs((signal) => client.call('Get400Cdr', range(window), { signal }));
-      return deliver(SESSIONS, cdrs);
+      // Fails (not retried) before fetching anything when reconciliation cannot run.
+      temporalClient();
+      const { Cdr } = await callNpp(client, 'Get400Cdr', range(window));
+      return deliver(SESSIONS, Cdr ?? []);
     },
     /** DescribeCallBackCdr for the window → the callBackCall that owns each call (by CallId). */
     async reconcileCallBackCdrs(window: CdrWindow): Promise<ReconcileCounts> {
-      const cdrs = await fetchCdrs((signal) => client.call('DescribeCallBackCdr', range(window), { signal }));
-      return deliver(CALL_BACKS, cdrs);
+      temporalClient();
+      const { Cdr } = await callNpp(client, 'DescribeCallBackCdr', range(window));
+      return deliver(CALL_BACKS, Cdr ?? []);
     },
   };
 }

@@ -207,7 +207,7 @@ export interface CallBackState {
   callIdRecoveredFrom?: 'event' | 'cdr';
   /** Ended without a CDR: the platform never produced its record, or polling gave up (cdrMissingReason). */
   cdrMissing?: boolean;
-  /** Why the CDR is missing. Absent on runs started before polling gave reasons. */
+  /** Why the CDR is missing. */
   cdrMissingReason?: CdrMissingReason;
   /** Polls of the platform that failed after all their attempts; the run went on polling. */
   failedPolls?: number;

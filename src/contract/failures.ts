@@ -9,6 +9,8 @@ export const WORKFLOW_FAILURES = {
   createCallBackFailed: 'CreateCallBackFailed',
   /** addReference: the platform answered with a binding other than the session's (released at once). */
   unexpectedBinding: 'UnexpectedBinding',
+  /** addReference / releaseReference reached the session after it began unbinding. */
+  sessionClosing: 'SessionClosing',
   /** CreateCallBack answered without a CallId. */
   noCallId: 'NoCallId',
   /** An earlier CreateCallBack attempt made the call, and no event or CDR ever named it. */

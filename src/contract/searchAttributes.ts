@@ -4,6 +4,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 // callee's phone number: the virtual number belongs to the platform, not to a person.
 export const NppBindId = defineSearchAttributeKey('NppBindId', SearchAttributeType.KEYWORD);
 export const NppVirtualNum = defineSearchAttributeKey('NppVirtualNum', SearchAttributeType.KEYWORD);
+/** A session's SessionStatus, or a callback call's CallBackStatus (filter by WorkflowType to tell them apart). */
 export const NppSessionStatus = defineSearchAttributeKey('NppSessionStatus', SearchAttributeType.KEYWORD);
 export const NppCallId = defineSearchAttributeKey('NppCallId', SearchAttributeType.KEYWORD_LIST);
 

@@ -206,6 +206,12 @@ export interface EarlierCalls {
   answered: number;
   /** Sum of their dstDuration (seconds from the callee answering to the end). */
   talkSeconds: number;
+  /**
+   * The latest start (unix seconds) of the calls counted here: a call the session does not list that
+   * started no later may be one of them. Absent when one of them had no known start (or was counted
+   * before this field existed): then any call the session does not list may be one of them.
+   */
+  latestStartedAt?: number;
 }
 
 /** What a run hands to the next one when it continues as new. */

@@ -3,19 +3,15 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ParsedCallback, parseCallback } from '../npp/callbacks/events.ts';
 import { InvalidPayloadError } from '../npp/callbacks/fields.ts';
-import { CALLBACK_KINDS, CALLBACK_PATH_PREFIX, type CallbackKind, verifyCallbackToken } from '../npp/callbacks/urls.ts';
+import { CALLBACK_KINDS, type CallbackKind, verifyCallbackToken } from '../npp/callbacks/urls.ts';
+import { findOwner, workflowHasCall } from '../temporal/ownership.ts';
 import type { WebhookSecrets } from './config.ts';
 import type { WebhookMetrics } from './metrics.ts';
-import {
-  findRunningWorkflowId,
-  findWorkflowId,
-  signalWorkflow,
-  type VisibilityRetry,
-  workflowHasCall,
-} from './signal.ts';
+import { findWorkflowId, signalWorkflow, type VisibilityRetry, withDeadline } from './signal.ts';
 
-// POST /npp/callbacks/:kind/:workflowId?token=… (per-session URLs) and
-// POST /npp/callbacks/:kind?token=… (console-default URLs, routed by bindId / callId).
+// POST <prefix>/:kind/:workflowId?token=… (per-session URLs) and
+// POST <prefix>/:kind?token=… (console-default URLs, routed by bindId / callId); mounted with
+// prefix CALLBACK_PATH_PREFIX.
 // Order of checks: route (404) → method (405) → token (401, before the body is read) → body
 // (415 / 413 / 400) → Temporal (200 accepted or ignored, 503 to make the platform redeliver).
 // An event for a closed workflow goes to a running session sharing its binding or call, if any,
@@ -38,8 +34,8 @@ interface CallbackRoute {
 
 type CallbackRequest = FastifyRequest<CallbackRoute>;
 
-const SESSION_URL = `${CALLBACK_PATH_PREFIX}/:kind/:workflowId`;
-const CONSOLE_DEFAULT_URL = `${CALLBACK_PATH_PREFIX}/:kind`;
+const SESSION_URL = '/:kind/:workflowId';
+const CONSOLE_DEFAULT_URL = '/:kind';
 const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function isCallbackKind(value: string): value is CallbackKind {
@@ -52,8 +48,12 @@ export function kindLabel(request: FastifyRequest): string {
   return isCallbackKind(kind) ? kind : 'unknown';
 }
 
-export function registerCallbackRoutes(app: FastifyInstance, options: CallbackRouteOptions): void {
-  const { metrics } = options;
+/**
+ * The callback routes as an encapsulated plugin: its hooks see only its own routes. Mount with a
+ * prefix, e.g. `app.register(callbackRoutesPlugin, { prefix: CALLBACK_PATH_PREFIX, ...options })`.
+ */
+export async function callbackRoutesPlugin(app: FastifyInstance, options: CallbackRouteOptions): Promise<void> {
+  const { metrics, client, temporalTimeoutMs } = options;
   const secrets = [options.secrets.current, ...(options.secrets.previous ? [options.secrets.previous] : [])];
 
   const reject = (request: FastifyRequest, reply: FastifyReply, status: number, error: string, reason?: string) => {
@@ -88,28 +88,28 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackRo
     }
     try {
       const workflowId =
-        request.params.workflowId ??
-        (await findWorkflowId(options.client, parsed, options.visibilityRetry, options.temporalTimeoutMs));
+        request.params.workflowId ?? (await findWorkflowId(client, parsed, options.visibilityRetry, temporalTimeoutMs));
       if (workflowId === undefined) {
         // Maybe not indexed yet: the platform's redelivery gets another chance.
         return unavailable(request, reply, 'workflow_not_found_yet');
       }
       const eventId = parsed.event.eventId;
-      if ((await signalWorkflow(options.client, workflowId, parsed, options.temporalTimeoutMs)) === 'accepted') {
+      if ((await signalWorkflow(client, workflowId, parsed, temporalTimeoutMs)) === 'accepted') {
         return signaled(request, reply, kind, { workflowId, eventId });
       }
       // A late event (hangup, recording) of a call the closed workflow had is its own: a session
       // sharing the binding must not count it.
-      if (await workflowHasCall(options.client, workflowId, parsed.callId, options.temporalTimeoutMs)) {
+      if (await withDeadline(client, temporalTimeoutMs, () => workflowHasCall(client, workflowId, parsed.callId))) {
         return ignored(request, reply, kind, { workflowId, eventId }, 'call of a closed workflow');
       }
       // The platform pushes to the URLs of the session that bound the number first; in XB other
       // sessions share the binding and must get its events once that one has ended.
-      const sharer = await findRunningWorkflowId(options.client, parsed, options.temporalTimeoutMs);
+      const owners = await withDeadline(client, temporalTimeoutMs, () => findOwner(client, parsed));
+      const sharer = owners.running[0]?.workflowId;
       if (
         sharer !== undefined &&
         sharer !== workflowId &&
-        (await signalWorkflow(options.client, sharer, parsed, options.temporalTimeoutMs)) === 'accepted'
+        (await signalWorkflow(client, sharer, parsed, temporalTimeoutMs)) === 'accepted'
       ) {
         return signaled(request, reply, kind, { workflowId: sharer, eventId, closedWorkflowId: workflowId });
       }
@@ -154,8 +154,8 @@ export function registerCallbackRoutes(app: FastifyInstance, options: CallbackRo
     return reject(request, reply, 405, 'method_not_allowed');
   };
 
+  // Encapsulated: runs for this plugin's routes only.
   app.addHook('onResponse', async (request, reply) => {
-    if (!request.routeOptions.url?.startsWith(CALLBACK_PATH_PREFIX)) return;
     metrics.latency.observe({ kind: kindLabel(request), status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 

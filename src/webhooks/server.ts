@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { type CodecServerOptions, codecServerPlugin } from '../codec/codecServer.ts';
-import { kindLabel, registerCallbackRoutes } from './callbackRoutes.ts';
+import { CALLBACK_PATH_PREFIX } from '../npp/callbacks/urls.ts';
+import { callbackRoutesPlugin, kindLabel } from './callbackRoutes.ts';
 import type { WebhookSecrets } from './config.ts';
 import {
   DEFAULT_INGRESS_LIMITS,
@@ -97,7 +98,8 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
   // Routes in a plugin: it loads after the ingress protection's hooks are in place.
   app.register(async (routes) => {
     registerOpsRoutes(routes, options.client, metrics);
-    registerCallbackRoutes(routes, {
+    await routes.register(callbackRoutesPlugin, {
+      prefix: CALLBACK_PATH_PREFIX,
       client: options.client,
       secrets: options.secrets,
       ...(options.sharedToken === undefined ? {} : { sharedToken: options.sharedToken }),

@@ -133,7 +133,8 @@ export function recentCallIds(calls: CallRecord[]): string[] {
 
 /**
  * What a run hands to the next one: the CALLS_CARRIED most recent calls, plus any call `mustKeep`
- * names (work still pending on it), in their order; every other call only adds to the counters.
+ * names (work still pending on it), in their order; every other call only adds to the counters, and
+ * to the latest start of a counted call (EarlierCalls.latestStartedAt).
  */
 export function carriedCalls(
   calls: CallRecord[],
@@ -145,11 +146,22 @@ export function carriedCalls(
   const dropped: CallRecord[] = [];
   for (const [i, call] of calls.entries()) (i >= firstKept || mustKeep(call) ? kept : dropped).push(call);
   if (dropped.length === 0) return { calls, ...(earlier ? { earlierCalls: earlier } : {}) };
-  const counted = { count: 0, answered: 0, talkSeconds: 0, ...earlier };
+  const counted: EarlierCalls = {
+    count: earlier?.count ?? 0,
+    answered: earlier?.answered ?? 0,
+    talkSeconds: earlier?.talkSeconds ?? 0,
+  };
+  const starts: number[] = [];
   for (const call of dropped) {
     counted.count++;
     if (call.answeredAt !== undefined || (call.dstDuration ?? 0) > 0) counted.answered++;
     counted.talkSeconds += call.dstDuration ?? 0;
+    if (call.startedAt !== undefined) starts.push(call.startedAt);
   }
-  return { calls: kept, earlierCalls: counted };
+  // Once a counted call's start is unknown, no later count can bound the counted calls again.
+  const startsKnown =
+    starts.length === dropped.length && (earlier === undefined || earlier.latestStartedAt !== undefined);
+  if (!startsKnown) return { calls: kept, earlierCalls: counted };
+  const latestStartedAt = Math.max(earlier?.latestStartedAt ?? 0, ...starts);
+  return { calls: kept, earlierCalls: { ...counted, latestStartedAt } };
 }

@@ -6,30 +6,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActivityFailure, ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createArchiveActivities } from '../../src/activities/archiveActivities.ts';
 import { createActivities } from '../../src/activities/index.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
 import { closeSessionUpdate, sessionStateQuery } from '../../src/contract/session.ts';
-import { parseCallback } from '../../src/npp/callbacks/events.ts';
+import { parseCallback, signalParsed } from '../../src/npp/callbacks/events.ts';
+import type { Simulator } from '../../src/simulator/server.ts';
 import { archiveRecordingOnce, archiveRecordingWithHeartbeatTimeout } from '../fixtures/archiveWorkflows.ts';
-import { callIdOf, progress, startCallBack, startCallBackStack } from '../helpers/callback.ts';
-import { addFault, type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
+import { callIdOf, progress, startCallBack } from '../helpers/callback.ts';
+import { callBackTest as test } from '../helpers/fixtures.ts';
+import {
+  addFault,
+  type NppStack,
+  phone,
+  recordedSessionCall,
+  startSession,
+  waitUntilBound,
+} from '../helpers/session.ts';
 import { withWorker } from '../helpers/temporal.ts';
 
 // Recording archive on the dev server: the simulator serves the recordings over HTTP, the
 // activity streams them into a directory, Temporal retries what may succeed later.
 
-let npp: NppStack;
 let dir: string;
-beforeAll(async () => {
-  npp = await startNppStack();
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'npp-archive-test-'));
 });
-afterAll(async () => {
-  await npp.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -39,12 +43,12 @@ async function simFile(recordUrl: string): Promise<Buffer> {
   return Buffer.from(await response.arrayBuffer());
 }
 
-async function faultRules(): Promise<unknown[]> {
-  return (await (await fetch(`${npp.sim.url}/_sim/faults`)).json()) as unknown[];
+async function faultRules(sim: Simulator): Promise<unknown[]> {
+  return (await (await fetch(`${sim.url}/_sim/faults`)).json()) as unknown[];
 }
 
 /** A recorded, answered call on a fresh binding; answers its CallId and recording URL. */
-async function recordedCall(): Promise<{ callId: string; recordUrl: string }> {
+async function recordedCall(npp: NppStack): Promise<{ callId: string; recordUrl: string }> {
   const src = phone();
   const bound = await npp.client.call('GetVirtualNum', { Src: src, Dst: phone(), Record: '1' });
   const response = await fetch(`${npp.sim.url}/_sim/calls`, {
@@ -99,7 +103,9 @@ function failureType(error: unknown): string | undefined {
 }
 
 describe('recording archive', () => {
-  it('archives the recording of a session call as soon as its URL arrives, with the file’s checksum', async () => {
+  test('archives the recording of a session call as soon as its URL arrives, with the file’s checksum', async ({
+    npp,
+  }) => {
     const activities = createActivities({
       client: npp.client,
       archive: { sink: new DirectorySink(dir), maxBytes: 1024 * 1024 },
@@ -107,29 +113,18 @@ describe('recording archive', () => {
     await withWorker({ activities }, async ({ client, taskQueue }) => {
       const src = phone();
       const handle = await startSession(client, taskQueue, { src, record: true });
-      await expect
-        .poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum), { timeout: 10_000 })
-        .toBeTruthy();
-      const { virtualNum, bindId } = await handle.query(sessionStateQuery);
-      const response = await fetch(`${npp.sim.url}/_sim/calls`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ virtualNum, caller: src, durationSeconds: 7 }),
-      });
-      const call = (await response.json()) as { CallId: string; RecordUrl: string };
-      // The recording event exactly as the webhook turns the platform's callback into a signal.
-      const parsed = parseCallback('record', { callId: call.CallId, bindId, recordUrl: call.RecordUrl });
-      await handle.signal(parsed.signal, parsed.event as never);
+      await waitUntilBound(handle);
+      const call = await recordedSessionCall(npp.sim, handle, src, 7);
       await expect
         .poll(() => handle.query(sessionStateQuery).then((s) => s.calls[0]?.archive), { timeout: 15_000 })
         .toBeTruthy();
       await handle.executeUpdate(closeSessionUpdate);
       const result = await handle.result();
 
-      const expected = await simFile(call.RecordUrl);
+      const expected = await simFile(call.recordUrl);
       const archive = result.calls[0]?.archive;
       expect(archive).toEqual({
-        location: join(dir, handle.workflowId, `${call.CallId}.wav`),
+        location: join(dir, handle.workflowId, `${call.callId}.wav`),
         sha256: sha256(expected),
         bytes: expected.length,
       });
@@ -138,46 +133,41 @@ describe('recording archive', () => {
     });
   });
 
-  it('archives the recording of a callback call once its CDR brought the URL', async () => {
-    const stack = await startCallBackStack();
-    try {
-      const activities = { ...stack.activities, ...archiveActivities() };
-      await withWorker({ activities }, async ({ client, taskQueue }) => {
-        const handle = await startCallBack(client, taskQueue, { record: true });
-        const callId = await callIdOf(handle);
-        await progress(stack.sim, callId, { until: 'ended', durationSeconds: 11 });
-        const result = await handle.result();
-        const expected = await simFile(`${stack.sim.url}/_sim/recordings/${callId}.wav`);
-        expect(result.archive).toEqual({
-          location: join(dir, handle.workflowId, `${callId}.wav`),
-          sha256: sha256(expected),
-          bytes: expected.length,
-        });
-        expect(sha256(readFileSync(result.archive?.location as string))).toBe(sha256(expected));
-      });
-    } finally {
-      await stack.close();
-    }
-  });
-
-  it('leaves the session’s calls without an archive when archiving is off', async () => {
-    await withWorker({ activities: npp.activities }, async ({ client, taskQueue }) => {
-      const handle = await startSession(client, taskQueue, { src: phone(), record: true });
-      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout: 10_000 }).toBeTruthy();
-      const { callId, recordUrl } = await recordedCall();
-      const parsed = parseCallback('record', { callId, recordUrl });
-      await handle.signal(parsed.signal, parsed.event as never);
-      await handle.executeUpdate(closeSessionUpdate);
+  test('archives the recording of a callback call once its CDR brought the URL', async ({ npp, activities }) => {
+    await withWorker({ activities: { ...activities, ...archiveActivities() } }, async ({ client, taskQueue }) => {
+      const handle = await startCallBack(client, taskQueue, { record: true });
+      const callId = await callIdOf(handle);
+      await progress(npp.sim, callId, { until: 'ended', durationSeconds: 11 });
       const result = await handle.result();
-      expect(result.calls[0]).toMatchObject({ callId, recordUrl });
-      expect(result.calls[0]?.archive).toBeUndefined();
-      expect(result.calls[0]?.archiveFailure).toBeUndefined();
+      const expected = await simFile(`${npp.sim.url}/_sim/recordings/${callId}.wav`);
+      expect(result.archive).toEqual({
+        location: join(dir, handle.workflowId, `${callId}.wav`),
+        sha256: sha256(expected),
+        bytes: expected.length,
+      });
+      expect(sha256(readFileSync(result.archive?.location as string))).toBe(sha256(expected));
     });
   });
 
-  it('refuses a recording over the size limit, for good, and leaves no file behind', async () => {
+  test('leaves the session’s calls without an archive when archiving is off', async ({
+    npp,
+    worker: { client, taskQueue },
+  }) => {
+    const handle = await startSession(client, taskQueue, { src: phone(), record: true });
+    await waitUntilBound(handle);
+    const { callId, recordUrl } = await recordedCall(npp);
+    const parsed = parseCallback('record', { callId, recordUrl });
+    await signalParsed(handle, parsed);
+    await handle.executeUpdate(closeSessionUpdate);
+    const result = await handle.result();
+    expect(result.calls[0]).toMatchObject({ callId, recordUrl });
+    expect(result.calls[0]?.archive).toBeUndefined();
+    expect(result.calls[0]?.archiveFailure).toBeUndefined();
+  });
+
+  test('refuses a recording over the size limit, for good, and leaves no file behind', async ({ npp }) => {
     await withWorker({ activities: archiveActivities(1000) }, async ({ client, taskQueue }) => {
-      const { callId, recordUrl } = await recordedCall();
+      const { callId, recordUrl } = await recordedCall(npp);
       const outcome = await archiveThroughTemporal(client, taskQueue, callId, recordUrl);
       expect(failureType(outcome.error)).toBe('RecordingTooLarge');
       expect(outcome.attempt).toBe(1);
@@ -187,7 +177,7 @@ describe('recording archive', () => {
     });
   });
 
-  it('stops a download without a declared size once it passes the limit, leaving no partial file', async () => {
+  test('stops a download without a declared size once it passes the limit, leaving no partial file', async () => {
     // A source that streams chunks without Content-Length: only counting while streaming can stop it.
     const server = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'audio/wav' });
@@ -214,7 +204,7 @@ describe('recording archive', () => {
     }
   });
 
-  it('treats a missing recording (404) as unavailable without retrying', async () => {
+  test('treats a missing recording (404) as unavailable without retrying', async ({ npp }) => {
     await withWorker({ activities: archiveActivities() }, async ({ client, taskQueue }) => {
       const callId = `missing${randomUUID().replaceAll('-', '')}`;
       const outcome = await archiveThroughTemporal(
@@ -228,8 +218,8 @@ describe('recording archive', () => {
     });
   });
 
-  it('fetches only from the allowed recording hosts, redirects included', async () => {
-    const { callId, recordUrl } = await recordedCall();
+  test('fetches only from the allowed recording hosts, redirects included', async ({ npp }) => {
+    const { callId, recordUrl } = await recordedCall(npp);
     const simPath = new URL(recordUrl).pathname;
     // `localhost` reaches the same simulator, but is not on the list.
     const toLocalhost = await redirector(() => `http://localhost:${new URL(npp.sim.url).port}${simPath}`);
@@ -265,9 +255,9 @@ describe('recording archive', () => {
     }
   });
 
-  it('retries server errors and dropped connections, then archives the whole file', async () => {
+  test('retries server errors and dropped connections, then archives the whole file', async ({ npp }) => {
     await withWorker({ activities: archiveActivities() }, async ({ client, taskQueue }) => {
-      const { callId, recordUrl } = await recordedCall();
+      const { callId, recordUrl } = await recordedCall(npp);
       await addFault(npp.sim, { action: 'Recording', kind: '5xx', count: 2 });
       await addFault(npp.sim, { action: 'Recording', kind: 'drop-connection', count: 1 });
       const outcome = await archiveThroughTemporal(client, taskQueue, callId, recordUrl);
@@ -279,9 +269,11 @@ describe('recording archive', () => {
     });
   });
 
-  it('gives up a stalled download when its heartbeat stops, and archives the file on the next attempt', async () => {
+  test('gives up a stalled download when its heartbeat stops, and archives the file on the next attempt', async ({
+    npp,
+  }) => {
     await withWorker({ activities: archiveActivities() }, async ({ client, taskQueue }) => {
-      const { callId, recordUrl } = await recordedCall();
+      const { callId, recordUrl } = await recordedCall(npp);
       // The recording store answers the first download only after 8 s; no byte means no heartbeat.
       await addFault(npp.sim, { action: 'Recording', kind: 'latency', latencyMs: 8000, count: 1 });
       const workflowId = `archive-${randomUUID()}`;
@@ -307,9 +299,9 @@ describe('recording archive', () => {
     });
   });
 
-  it('answers the existing archive when the same call is archived again, without downloading it', async () => {
+  test('answers the existing archive when the same call is archived again, without downloading it', async ({ npp }) => {
     await withWorker({ activities: archiveActivities() }, async ({ client, taskQueue }) => {
-      const { callId, recordUrl } = await recordedCall();
+      const { callId, recordUrl } = await recordedCall(npp);
       const workflowId = `archive-${randomUUID()}`;
       const request = { workflowId, callId, recordUrl };
       const first = await client.workflow.execute(archiveRecordingOnce, {
@@ -327,7 +319,7 @@ describe('recording archive', () => {
       });
       expect(second).toEqual(first);
       expect(statSync(first?.location as string).mtimeMs).toBe(written);
-      expect(await faultRules()).toHaveLength(1);
+      expect(await faultRules(npp.sim)).toHaveLength(1);
       await fetch(`${npp.sim.url}/_sim/faults`, { method: 'DELETE' });
     });
   });

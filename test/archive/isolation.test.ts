@@ -5,21 +5,13 @@ import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject } from 'vitest';
 import { archiveTaskQueue } from '../../src/activities/archiveOptions.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
-import { closeSessionUpdate, sessionStateQuery } from '../../src/contract/session.ts';
-import { parseCallback } from '../../src/npp/callbacks/events.ts';
+import { closeSessionUpdate } from '../../src/contract/session.ts';
 import { createNppWorkers, DEFAULT_ARCHIVE_CONCURRENCY, loadWorkerConfig } from '../../src/worker.ts';
-import {
-  addFault,
-  expectNoBindingsAfterEach,
-  type NppStack,
-  phone,
-  simBindings,
-  startNppStack,
-  startSession,
-} from '../helpers/session.ts';
+import { test } from '../helpers/fixtures.ts';
+import { addFault, phone, recordedSessionCall, simBindings, startSession, waitUntilBound } from '../helpers/session.ts';
 import { connectClient, testDataConverter } from '../helpers/temporal.ts';
 
 // The production pair of workers (createNppWorkers) with a single archive slot: a download that
@@ -29,37 +21,17 @@ const { PendingActivityState } = proto.temporal.api.enums.v1;
 /** How long the recording store holds the first download before answering. */
 const STALL_MS = 15_000;
 
-let npp: NppStack;
 let dir: string;
-beforeAll(async () => {
-  npp = await startNppStack();
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'npp-archive-isolation-'));
 });
-afterAll(async () => {
-  await npp.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-expectNoBindingsAfterEach(() => npp);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function boundSession(client: Client, taskQueue: string) {
   const src = phone();
   const handle = await startSession(client, taskQueue, { src, record: true });
-  await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout: 10_000 }).toBeTruthy();
+  await waitUntilBound(handle);
   return { handle, src };
-}
-
-/** A recorded call through the session's number, its recording event signalled as the webhook would. */
-async function recordedCall(handle: WorkflowHandle, src: string): Promise<string> {
-  const { virtualNum, bindId } = await handle.query(sessionStateQuery);
-  const response = await fetch(`${npp.sim.url}/_sim/calls`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ virtualNum, caller: src, durationSeconds: 5 }),
-  });
-  const call = (await response.json()) as { CallId: string; RecordUrl: string };
-  const parsed = parseCallback('record', { callId: call.CallId, bindId, recordUrl: call.RecordUrl });
-  await handle.signal(parsed.signal, parsed.event as never);
-  return call.CallId;
 }
 
 async function archiveState(handle: WorkflowHandle) {
@@ -68,7 +40,7 @@ async function archiveState(handle: WorkflowHandle) {
 }
 
 describe('archive task queue', () => {
-  it('a stalled download holding the only archive slot does not delay binding or unbinding', async () => {
+  test('a stalled download holding the only archive slot does not delay binding or unbinding', async ({ npp }) => {
     const taskQueue = `isolation-${randomUUID()}`;
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const client = await connectClient();
@@ -85,7 +57,7 @@ describe('archive task queue', () => {
     try {
       await addFault(npp.sim, { action: 'Recording', kind: 'latency', latencyMs: STALL_MS, count: 1 });
       const stalled = await boundSession(client, taskQueue);
-      const stalledCallId = await recordedCall(stalled.handle, stalled.src);
+      const { callId: stalledCallId } = await recordedSessionCall(npp.sim, stalled.handle, stalled.src);
       await expect
         .poll(() => archiveState(stalled.handle), { timeout: 10_000 })
         .toBe(PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
@@ -100,7 +72,7 @@ describe('archive task queue', () => {
       // Another session binds, records a call whose download must queue behind the stalled one, and unbinds.
       const startedAt = Date.now();
       const other = await boundSession(client, taskQueue);
-      await recordedCall(other.handle, other.src);
+      await recordedSessionCall(npp.sim, other.handle, other.src);
       await expect
         .poll(() => archiveState(other.handle), { timeout: 5_000 })
         .toBe(PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED);
@@ -127,7 +99,7 @@ describe('archive task queue', () => {
 });
 
 describe('NPP_ARCHIVE_CONCURRENCY', () => {
-  it('defaults to a few downloads at once and takes a positive whole number', () => {
+  test('defaults to a few downloads at once and takes a positive whole number', () => {
     expect(loadWorkerConfig({}).archiveConcurrency).toBe(DEFAULT_ARCHIVE_CONCURRENCY);
     expect(loadWorkerConfig({ NPP_ARCHIVE_CONCURRENCY: ' 3 ' }).archiveConcurrency).toBe(3);
     for (const value of ['0', '-1', '2.5', 'many', '100000']) {

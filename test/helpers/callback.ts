@@ -1,45 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { expect } from 'vitest';
-import { type Activities, createActivities } from '../../src/activities/index.ts';
 import { type CallBackInput, callBackStateQuery, callBackWorkflowId } from '../../src/contract/callBack.ts';
-import { NppClient } from '../../src/npp/client.ts';
-import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
+import type { Simulator } from '../../src/simulator/server.ts';
 import { callBackCall } from '../../src/workflows/callBackCall.ts';
-import { SECRET, startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
-import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY } from './session.ts';
-import { connectClient } from './temporal.ts';
-
-/** The whole path of a callback call: simulator → HTTP callbacks → webhook → signals → workflow. */
-export interface CallBackStack {
-  sim: Simulator;
-  webhook: TestWebhook;
-  /** Every activity the worker registers; recording archiving is off. */
-  activities: Activities;
-  close(): Promise<void>;
-}
-
-export async function startCallBackStack(): Promise<CallBackStack> {
-  const webhookClient = await connectClient();
-  const webhook = await startTestWebhook(webhookClient);
-  const sim = await startSimulator({
-    secretId: SECRET_ID,
-    secretKey: SECRET_KEY,
-    delivery: { baseDelayMs: 50, maxAttempts: 10 },
-  });
-  const npp = new NppClient({ endpoint: sim.url, secretId: SECRET_ID, secretKey: SECRET_KEY, bizAppId: BIZ_APP_ID });
-  return {
-    sim,
-    webhook,
-    activities: createActivities({ client: npp, callbacks: { publicUrl: webhook.base, secret: SECRET } }),
-    async close() {
-      await npp.close();
-      await sim.close();
-      await webhook.close();
-      await webhookClient.connection.close();
-    },
-  };
-}
+import { phone } from './session.ts';
 
 export async function startCallBack(client: Client, taskQueue: string, input: Partial<CallBackInput> = {}) {
   const callKey = input.callKey ?? `test-${randomUUID()}`;

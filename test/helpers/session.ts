@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { type Activities, createActivities } from '../../src/activities/index.ts';
 import {
   type CallHangupEvent,
@@ -10,8 +10,11 @@ import {
   callRecordingSignal,
   callStatusSignal,
   type SessionInput,
+  type SessionState,
+  sessionStateQuery,
   sessionWorkflowId,
 } from '../../src/contract/session.ts';
+import { parseCallback, signalParsed } from '../../src/npp/callbacks/events.ts';
 import { NppClient } from '../../src/npp/client.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.ts';
 import { maskedCallSession } from '../../src/workflows/maskedCallSession.ts';
@@ -74,20 +77,6 @@ export async function expectNoBindings(sim: Simulator): Promise<void> {
   expect(await simBindings(sim)).toEqual([]);
 }
 
-/**
- * The guarantee that matters most, after every test of the file: nothing stays bound on the
- * platform. The simulator is reset afterwards so one failing test does not fail the next ones too.
- */
-export function expectNoBindingsAfterEach(stack: () => NppStack): void {
-  afterEach(async () => {
-    try {
-      await expectNoBindings(stack().sim);
-    } finally {
-      stack().sim.reset();
-    }
-  });
-}
-
 /** Adds a fault rule to the simulator (see /_sim/faults in docs/callbacks.md). */
 export async function addFault(sim: Simulator, rule: object): Promise<void> {
   const response = await fetch(`${sim.url}/_sim/faults`, {
@@ -106,6 +95,28 @@ export async function startSession(client: Client, taskQueue: string, input: Par
     taskQueue,
     workflowId: sessionWorkflowId(sessionKey),
   });
+}
+
+/**
+ * A recorded call through the bound session's number, its recording event signalled exactly as the
+ * webhook turns the platform's callback into a signal; answers the call's CallId and recording URL.
+ */
+export async function recordedSessionCall(
+  sim: Simulator,
+  handle: WorkflowHandle,
+  caller: string,
+  durationSeconds = 5,
+): Promise<{ callId: string; recordUrl: string }> {
+  const { virtualNum, bindId } = await handle.query(sessionStateQuery);
+  const response = await fetch(`${sim.url}/_sim/calls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ virtualNum, caller, durationSeconds }),
+  });
+  const call = (await response.json()) as { CallId: string; RecordUrl: string };
+  const parsed = parseCallback('record', { callId: call.CallId, bindId, recordUrl: call.RecordUrl });
+  await signalParsed(handle, parsed);
+  return { callId: call.CallId, recordUrl: call.RecordUrl };
 }
 
 /** The events the webhook would signal for one answered call, with content-derived ids. */
@@ -159,6 +170,21 @@ export function answeredCallEvents(call: {
     hangup,
     recording,
   };
+}
+
+/** A session's state once it has bound: its binding's ids are known. */
+export type BoundSessionState = SessionState & { bindId: string; virtualNum: string };
+
+/**
+ * Waits until the session has bound (its `state` query names a BindId) and answers that state.
+ * The default wait covers a bind retried a few times; lost answers need a longer `timeout`.
+ */
+export async function waitUntilBound(
+  handle: Pick<WorkflowHandle, 'query'>,
+  { timeout = 15_000 } = {},
+): Promise<BoundSessionState> {
+  await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId), { timeout }).toBeTruthy();
+  return (await handle.query(sessionStateQuery)) as BoundSessionState;
 }
 
 /** Signals one call's events in the given order (a list of thunks), as the webhook would. */

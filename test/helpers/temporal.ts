@@ -91,3 +91,34 @@ export async function withWorker<T>(
     await connection.close();
   }
 }
+
+/** A worker started by hand, so a test can stop it mid-activity and start another on the same queue. */
+export interface StoppableWorker {
+  /** Shuts the worker down (cancelling activities in flight at once) and closes its connection. */
+  stop(): Promise<void>;
+}
+
+/** An in-process Worker on `taskQueue` with no shutdown grace: its activities in flight are cancelled at once. */
+export async function startStoppableWorker(
+  taskQueue: string,
+  activities: NonNullable<WorkerOptions['activities']>,
+): Promise<StoppableWorker> {
+  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const worker = await Worker.create({
+    connection,
+    namespace: inject('temporalNamespace'),
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities,
+    dataConverter: testDataConverter(),
+    shutdownGraceTime: 0,
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}

@@ -5,13 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { callBackStateQuery } from '../../src/contract/callBack.ts';
 import type { ReconcileResult } from '../../src/contract/reconcile.ts';
-import {
-  callStatusSignal,
-  closeSessionUpdate,
-  type SessionState,
-  sessionStateQuery,
-} from '../../src/contract/session.ts';
-import { parseCallback } from '../../src/npp/callbacks/events.ts';
+import { closeSessionUpdate, type SessionState, sessionStateQuery } from '../../src/contract/session.ts';
+import { parseCallback, signalParsed } from '../../src/npp/callbacks/events.ts';
 import { NppClient } from '../../src/npp/client.ts';
 import type { CallBackCdr, VirturalNumCdr } from '../../src/npp/models.ts';
 import { ensureReconcileSchedule } from '../../src/schedules/reconcileSchedule.ts';
@@ -175,22 +170,23 @@ describe('CDR reconciliation', () => {
       try {
         // The oldest call: its start reached the session, its hangup never did.
         const oldest = await simulateCall(virtualNum as string, phone());
-        await handle.signal(callStatusSignal, callStarted(await sessionCdr(oldest)).event as never);
+        await signalParsed(handle, callStarted(await sessionCdr(oldest)));
         // Many later calls, until the session has continued as new without the oldest one.
         let total = 0;
         const listsOldest = (state: SessionState) => state.calls.some((call) => call.callId === oldest);
         for (let state = await handle.query(sessionStateQuery); listsOldest(state); ) {
           expect(total).toBeLessThan(CALLS_CARRIED * 4);
           for (let k = 0; k < 10; k++, total++) {
-            const { signal, event } = parseCallback(
-              'hangup',
-              await sessionCdr(await simulateCall(virtualNum as string, phone())),
-            );
-            await handle.signal(signal, event as never);
+            const cdr = await sessionCdr(await simulateCall(virtualNum as string, phone()));
+            await signalParsed(handle, parseCallback('hangup', cdr));
           }
           state = await handle.query(sessionStateQuery);
         }
-        expect((await handle.query(sessionStateQuery)).earlierCalls?.count).toBeGreaterThan(0);
+        const { earlierCalls } = await handle.query(sessionStateQuery);
+        expect(earlierCalls?.count).toBeGreaterThan(0);
+        // The session recorded how far the calls it dropped reach: the oldest call is within.
+        const oldestStart = Number((await sessionCdr(oldest)).callCenterAcceptTime);
+        expect(earlierCalls?.latestStartedAt).toBeGreaterThanOrEqual(oldestStart);
         // A call the session never heard of, later than every call it lists: still backfilled.
         await sleep(1100);
         const missed = await simulateCall(virtualNum as string, phone());
@@ -232,7 +228,7 @@ describe('CDR reconciliation', () => {
       try {
         // The first session saw the call start; its hangup was lost, and then the session closed.
         const callId = await simulateCall(virtualNum as string, phone());
-        await first.signal(callStatusSignal, callStarted(await sessionCdr(callId)).event as never);
+        await signalParsed(first, callStarted(await sessionCdr(callId)));
         await expect.poll(async () => (await first.query(sessionStateQuery)).calls.length).toBe(1);
         await first.executeUpdate(closeSessionUpdate);
         await first.result();

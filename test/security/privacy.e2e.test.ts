@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.ts';
+import { describe, expect, inject } from 'vitest';
 import { createAesGcmCodec, ENCRYPTED_ENCODING } from '../../src/codec/aesGcmCodec.ts';
 import { parseCodecKeys } from '../../src/codec/keys.ts';
 import {
@@ -14,52 +12,33 @@ import {
   sessionStateQuery,
 } from '../../src/contract/session.ts';
 import { callbackToken } from '../../src/npp/callbacks/urls.ts';
-import { NppClient } from '../../src/npp/client.ts';
 import { maskPhone } from '../../src/phone.ts';
-import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
+import type { Simulator } from '../../src/simulator/server.ts';
 import { resolveTemporalCli } from '../../src/temporal/temporalCli.ts';
 import { callIdOf, progress, startCallBack } from '../helpers/callback.ts';
-import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
+import { callBackTest as test } from '../helpers/fixtures.ts';
+import { phone, SECRET_KEY, startSession, waitUntilBound } from '../helpers/session.ts';
 import { captureRuntimeLogs, connectClient, TEST_CODEC_KEYS, withWorker } from '../helpers/temporal.ts';
-import { SECRET, SHARED_TOKEN, startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
+import { SECRET, SHARED_TOKEN } from '../webhooks/helpers.ts';
 
 // Personal data at rest and in logs: real sessions run simulator → webhook → workflow, then the raw
 // histories (read without the codec) and every captured log line are searched for the numbers.
 
 const CODEC_TOKEN = 'privacy-test-codec-token-0123456789';
 
-let client: Client;
-let webhook: TestWebhook;
-let sim: Simulator;
-let npp: NppClient;
 const simLog: string[] = [];
-
-beforeAll(async () => {
-  client = await connectClient();
-  // The webhook also serves the remote codec, as an operator would enable it for Temporal UI.
-  webhook = await startTestWebhook(client, {
-    codecServer: { codec: createAesGcmCodec(parseCodecKeys(TEST_CODEC_KEYS)), token: CODEC_TOKEN },
-  });
-  sim = await startSimulator({
-    secretId: SECRET_ID,
-    secretKey: SECRET_KEY,
-    delivery: { baseDelayMs: 20 },
-    logLevel: 'debug',
-    logStream: new Writable({
-      write(chunk, _encoding, done) {
-        simLog.push(String(chunk));
-        done();
-      },
-    }),
-  });
-  npp = new NppClient({ endpoint: sim.url, secretId: SECRET_ID, secretKey: SECRET_KEY, bizAppId: BIZ_APP_ID });
+test.override('simulatorOptions', {
+  logLevel: 'debug',
+  logStream: new Writable({
+    write(chunk, _encoding, done) {
+      simLog.push(String(chunk));
+      done();
+    },
+  }),
 });
-
-afterAll(async () => {
-  await npp.close();
-  await sim.close();
-  await webhook.close();
-  await client.connection.close();
+// The webhook also serves the remote codec, as an operator would enable it for Temporal UI.
+test.override('webhookOptions', {
+  codecServer: { codec: createAesGcmCodec(parseCodecKeys(TEST_CODEC_KEYS)), token: CODEC_TOKEN },
 });
 
 /** Every byte string of the history as text, so a plaintext number inside any payload shows. */
@@ -92,7 +71,7 @@ async function decrypted(value: unknown): Promise<unknown> {
   return Object.fromEntries(entries);
 }
 
-async function simulateCall(virtualNum: string, caller: string): Promise<string> {
+async function simulateCall(sim: Simulator, virtualNum: string, caller: string): Promise<string> {
   const response = await fetch(`${sim.url}/_sim/calls`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -105,8 +84,7 @@ async function simulateCall(virtualNum: string, caller: string): Promise<string>
 type Handle = Awaited<ReturnType<typeof startSession>>;
 
 async function boundNumber(handle: Handle): Promise<string> {
-  await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum), { timeout: 15_000 }).toBeTruthy();
-  return (await handle.query(sessionStateQuery)).virtualNum as string;
+  return (await waitUntilBound(handle)).virtualNum;
 }
 
 async function callEnded(handle: Handle, callId: string): Promise<void> {
@@ -122,69 +100,71 @@ async function callEnded(handle: Handle, callId: string): Promise<void> {
 }
 
 describe('personal data stays encrypted and out of logs', () => {
-  it('end-to-end sessions leave no number in raw histories or logs; the codec decodes them', async () => {
+  test('end-to-end sessions leave no number in raw histories or logs; the codec decodes them', async ({
+    npp,
+    webhook,
+    activities,
+  }) => {
     const runtimeLogs = captureRuntimeLogs();
     const numbers: string[] = [];
     const workflowIds: string[] = [];
     try {
-      await withWorker(
-        { activities: createActivities({ client: npp, callbacks: { publicUrl: webhook.base, secret: SECRET } }) },
-        async ({ client, taskQueue }) => {
-          // AXB: a recorded call between the two parties, closed by the app.
-          const [src, dst] = [phone(), phone()];
-          const axb = await startSession(client, taskQueue, { mode: 'AXB', src, dst, record: true });
-          await callEnded(axb, await simulateCall(await boundNumber(axb), src));
-          await axb.executeUpdate(closeSessionUpdate);
-          await axb.result();
+      // Not the worker fixture: the logs of the worker starting and stopping are searched too.
+      await withWorker({ activities }, async ({ client, taskQueue }) => {
+        // AXB: a recorded call between the two parties, closed by the app.
+        const [src, dst] = [phone(), phone()];
+        const axb = await startSession(client, taskQueue, { mode: 'AXB', src, dst, record: true });
+        await callEnded(axb, await simulateCall(npp.sim, await boundNumber(axb), src));
+        await axb.executeUpdate(closeSessionUpdate);
+        await axb.result();
 
-          // XB with an AccreditList: a call from a listed number, a reference added, a refused update.
-          const [xbDst, accredited] = [phone(), phone()];
-          const xb = await startSession(client, taskQueue, {
-            mode: 'XB',
-            dst: xbDst,
-            accreditList: [accredited],
-            record: true,
-          });
-          await callEnded(xb, await simulateCall(await boundNumber(xb), accredited));
-          await xb.executeUpdate(addReferenceUpdate);
-          await expect(
-            xb.executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds: 10_000_000 }] }),
-          ).rejects.toThrow();
-          await xb.executeUpdate(closeSessionUpdate);
-          await xb.result();
+        // XB with an AccreditList: a call from a listed number, a reference added, a refused update.
+        const [xbDst, accredited] = [phone(), phone()];
+        const xb = await startSession(client, taskQueue, {
+          mode: 'XB',
+          dst: xbDst,
+          accreditList: [accredited],
+          record: true,
+        });
+        await callEnded(xb, await simulateCall(npp.sim, await boundNumber(xb), accredited));
+        await xb.executeUpdate(addReferenceUpdate);
+        await expect(
+          xb.executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds: 10_000_000 }] }),
+        ).rejects.toThrow();
+        await xb.executeUpdate(closeSessionUpdate);
+        await xb.result();
 
-          // A session the platform refuses: the failure (and its message) is in history too.
-          const [failedSrc, failedDst] = [phone(), phone()];
-          const failed = await startSession(client, taskQueue, {
-            mode: 'AXB',
-            src: failedSrc,
-            dst: failedDst,
-            assignVirtualNum: '008617999999999',
-          });
-          await expect(failed.result()).rejects.toThrow();
+        // A session the platform refuses: the failure (and its message) is in history too.
+        const [failedSrc, failedDst] = [phone(), phone()];
+        const failed = await startSession(client, taskQueue, {
+          mode: 'AXB',
+          src: failedSrc,
+          dst: failedDst,
+          assignVirtualNum: '008617999999999',
+        });
+        await expect(failed.result()).rejects.toThrow();
 
-          // A recorded callback call through an IVR: both numbers in its input, a key press, the CDR.
-          const [callBackSrc, callBackDst] = [phone(), phone()];
-          const callBack = await startCallBack(client, taskQueue, {
-            src: callBackSrc,
-            dst: callBackDst,
-            record: true,
-            preCallerHandle: {
-              readPrompt: 'Your courier is calling back.',
-              interruptPrompt: 'Press 1 to be connected.',
-              keyList: [{ key: '1', operate: 1 }],
-            },
-          });
-          const callId = await callIdOf(callBack);
-          await progress(sim, callId, { until: 'caller-answered' });
-          await progress(sim, callId, { key: '1', until: 'callee-answered' });
-          await progress(sim, callId, { until: 'ended' });
-          expect((await callBack.result()).status).toBe('ended');
+        // A recorded callback call through an IVR: both numbers in its input, a key press, the CDR.
+        const [callBackSrc, callBackDst] = [phone(), phone()];
+        const callBack = await startCallBack(client, taskQueue, {
+          src: callBackSrc,
+          dst: callBackDst,
+          record: true,
+          preCallerHandle: {
+            readPrompt: 'Your courier is calling back.',
+            interruptPrompt: 'Press 1 to be connected.',
+            keyList: [{ key: '1', operate: 1 }],
+          },
+        });
+        const callId = await callIdOf(callBack);
+        await progress(npp.sim, callId, { until: 'caller-answered' });
+        await progress(npp.sim, callId, { key: '1', until: 'callee-answered' });
+        await progress(npp.sim, callId, { until: 'ended' });
+        expect((await callBack.result()).status).toBe('ended');
 
-          numbers.push(src, dst, xbDst, accredited, failedSrc, failedDst, callBackSrc, callBackDst);
-          workflowIds.push(axb.workflowId, xb.workflowId, failed.workflowId, callBack.workflowId);
-        },
-      );
+        numbers.push(src, dst, xbDst, accredited, failedSrc, failedDst, callBackSrc, callBackDst);
+        workflowIds.push(axb.workflowId, xb.workflowId, failed.workflowId, callBack.workflowId);
+      });
     } finally {
       runtimeLogs.stop();
     }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
 import {
@@ -17,29 +17,13 @@ import {
   sessionStateQuery,
 } from '../../src/contract/session.ts';
 import { CALL_IDS_SEARCHABLE, CALLS_CARRIED } from '../../src/workflows/calls.ts';
+import { test } from '../helpers/fixtures.ts';
 import { recordHistoryIfAsked } from '../helpers/histories.ts';
-import {
-  addFault,
-  expectNoBindingsAfterEach,
-  type NppStack,
-  phone,
-  simBindings,
-  startNppStack,
-  startSession,
-} from '../helpers/session.ts';
+import { addFault, phone, simBindings, startSession, waitUntilBound } from '../helpers/session.ts';
 import { testDataConverter, withWorker } from '../helpers/temporal.ts';
 
 // Sessions that live long: many calls, several runs (continue-as-new), and whatever is in flight
 // when a run hands over to the next one.
-
-let npp: NppStack;
-beforeAll(async () => {
-  npp = await startNppStack();
-});
-afterAll(() => npp.close());
-expectNoBindingsAfterEach(() => npp);
-
-const run = <T>(fn: Parameters<typeof withWorker<T>>[1]) => withWorker({ activities: npp.activities }, fn);
 
 /** A call starting (StatusFlag 256) at second `i` of the test's clock. */
 const callStarted = (callId: string, i: number) => ({
@@ -72,80 +56,83 @@ async function expectReplays(handle: WorkflowHandle, runIds: string[], fixture?:
 }
 
 describe('maskedCallSession with many calls', () => {
-  it('keeps only the most recent CallIds searchable, so 80 calls still close and unbind', async () => {
-    await run(async ({ client, taskQueue }) => {
-      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone() });
-      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
-      // Platform CallIds are 32 characters: 80 of them are over Temporal's 2 KiB per search attribute.
-      const callIds = Array.from({ length: 80 }, () => randomUUID().replaceAll('-', ''));
-      for (const [i, callId] of callIds.entries()) await handle.signal(callStatusSignal, callStarted(callId, i));
+  test('keeps only the most recent CallIds searchable, so 80 calls still close and unbind', async ({
+    npp,
+    worker: { client, taskQueue },
+  }) => {
+    const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone() });
+    await waitUntilBound(handle);
+    // Platform CallIds are 32 characters: 80 of them are over Temporal's 2 KiB per search attribute.
+    const callIds = Array.from({ length: 80 }, () => randomUUID().replaceAll('-', ''));
+    for (const [i, callId] of callIds.entries()) await handle.signal(callStatusSignal, callStarted(callId, i));
 
-      const closed = await handle.executeUpdate(closeSessionUpdate);
-      expect(closed).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
-      expect(closed.calls.map((call) => call.callId)).toEqual(callIds);
-      const { NppCallId } = (await handle.describe()).searchAttributes;
-      expect(NppCallId).toEqual(callIds.slice(-CALL_IDS_SEARCHABLE));
-      expect(JSON.stringify(NppCallId).length).toBeLessThan(2048);
-      await handle.result();
-      expect(await simBindings(npp.sim)).toEqual([]);
-      await expectReplays(handle, [handle.firstExecutionRunId]);
-    });
+    const closed = await handle.executeUpdate(closeSessionUpdate);
+    expect(closed).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
+    expect(closed.calls.map((call) => call.callId)).toEqual(callIds);
+    const { NppCallId } = (await handle.describe()).searchAttributes;
+    expect(NppCallId).toEqual(callIds.slice(-CALL_IDS_SEARCHABLE));
+    expect(JSON.stringify(NppCallId).length).toBeLessThan(2048);
+    await handle.result();
+    expect(await simBindings(npp.sim)).toEqual([]);
+    await expectReplays(handle, [handle.firstExecutionRunId]);
   }, 60_000);
 
-  it('carries only the most recent calls into the next run, counting the older ones, and still dedupes', async () => {
-    await run(async ({ client, taskQueue }) => {
-      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
-      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
-      // How many calls reach a run before it continues as new depends on how signals are batched:
-      // keep calling (bounded) until a run has handed older calls over as counts.
-      let total = 0;
-      while (total < CALLS_CARRIED * 6) {
-        for (let k = 0; k < 10; k++, total++)
-          await handle.signal(callStatusSignal, callStarted(`call-${total}`, total));
-        if (((await handle.query(sessionStateQuery)).earlierCalls?.count ?? 0) > 0) break;
-      }
-      expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
-      // A redelivery of the very first event: recognised although its call is no longer carried.
-      await handle.signal(callStatusSignal, { ...callStarted('call-0', 0), callStatus: 4096 });
-      await handle.signal(callStatusSignal, callStarted(`call-${total}`, total));
+  test('carries only the most recent calls into the next run, counting the older ones, and still dedupes', async ({
+    worker: { client, taskQueue },
+  }) => {
+    const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
+    await waitUntilBound(handle);
+    // How many calls reach a run before it continues as new depends on how signals are batched:
+    // keep calling (bounded) until a run has handed older calls over as counts.
+    let total = 0;
+    while (total < CALLS_CARRIED * 6) {
+      for (let k = 0; k < 10; k++, total++) await handle.signal(callStatusSignal, callStarted(`call-${total}`, total));
+      if (((await handle.query(sessionStateQuery)).earlierCalls?.count ?? 0) > 0) break;
+    }
+    expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
+    // A redelivery of the very first event: recognised although its call is no longer carried.
+    await handle.signal(callStatusSignal, { ...callStarted('call-0', 0), callStatus: 4096 });
+    await handle.signal(callStatusSignal, callStarted(`call-${total}`, total));
 
-      const closed = await handle.executeUpdate(closeSessionUpdate);
-      expect(closed).toMatchObject({ status: 'closed', heldReferences: 0 });
-      const earlier = closed.earlierCalls?.count ?? 0;
-      expect(earlier).toBeGreaterThan(0);
-      expect(closed.calls.length + earlier).toBe(total + 1);
-      expect(closed.calls.map((call) => call.callId)).toEqual(
-        Array.from({ length: closed.calls.length }, (_, k) => `call-${total + 1 - closed.calls.length + k}`),
-      );
-      expect(closed.earlierCalls).toEqual({ count: earlier, answered: 0, talkSeconds: 0 });
-      await handle.result();
-    });
+    const closed = await handle.executeUpdate(closeSessionUpdate);
+    expect(closed).toMatchObject({ status: 'closed', heldReferences: 0 });
+    const earlier = closed.earlierCalls?.count ?? 0;
+    expect(earlier).toBeGreaterThan(0);
+    expect(closed.calls.length + earlier).toBe(total + 1);
+    expect(closed.calls.map((call) => call.callId)).toEqual(
+      Array.from({ length: closed.calls.length }, (_, k) => `call-${total + 1 - closed.calls.length + k}`),
+    );
+    // The dropped calls are the oldest: the latest of them started just before the first one listed.
+    const latestStartedAt = 1_800_000_000 + earlier - 1;
+    expect(closed.earlierCalls).toEqual({ count: earlier, answered: 0, talkSeconds: 0, latestStartedAt });
+    await handle.result();
   }, 60_000);
 });
 
 describe('maskedCallSession continuing as new', () => {
-  it('a close arriving while the run waits to continue as new closes the session', async () => {
-    await run(async ({ client, taskQueue }) => {
-      const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
-      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
-      // An addReference in flight (its answer comes in 8 s) holds back the continue-as-new...
-      await addFault(npp.sim, { action: 'GetVirtualNum', kind: 'latency', latencyMs: 8000, count: 1 });
-      const adding = handle.executeUpdate(addReferenceUpdate);
-      await expect.poll(async () => (await handle.describe()).raw.pendingActivities?.length).toBe(1);
-      // ...that becomes due now; the app closes the session meanwhile.
-      await fillHistory(handle);
-      expect((await handle.describe()).historyLength).toBeGreaterThanOrEqual(100);
-      const closing = handle.executeUpdate(closeSessionUpdate);
+  test('a close arriving while the run waits to continue as new closes the session', async ({
+    npp,
+    worker: { client, taskQueue },
+  }) => {
+    const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
+    await waitUntilBound(handle);
+    // An addReference in flight (its answer comes in 8 s) holds back the continue-as-new...
+    await addFault(npp.sim, { action: 'GetVirtualNum', kind: 'latency', latencyMs: 8000, count: 1 });
+    const adding = handle.executeUpdate(addReferenceUpdate);
+    await expect.poll(async () => (await handle.describe()).raw.pendingActivities?.length).toBe(1);
+    // ...that becomes due now; the app closes the session meanwhile.
+    await fillHistory(handle);
+    expect((await handle.describe()).historyLength).toBeGreaterThanOrEqual(100);
+    const closing = handle.executeUpdate(closeSessionUpdate);
 
-      expect(await adding).toEqual({ heldReferences: 2, platformRefNum: 2 });
-      expect(await closing).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
-      expect((await handle.result()).closedReason).toBe('closed-by-app');
-      expect((await handle.describe()).runId).toBe(handle.firstExecutionRunId);
-      await expectReplays(handle, [handle.firstExecutionRunId], 'maskedCallSession-close-before-continue.json');
-    });
+    expect(await adding).toEqual({ heldReferences: 2, platformRefNum: 2 });
+    expect(await closing).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
+    expect((await handle.result()).closedReason).toBe('closed-by-app');
+    expect((await handle.describe()).runId).toBe(handle.firstExecutionRunId);
+    await expectReplays(handle, [handle.firstExecutionRunId], 'maskedCallSession-close-before-continue.json');
   }, 60_000);
 
-  it('hands a recording whose archiving is still under way over to the next run', async () => {
+  test('hands a recording whose archiving is still under way over to the next run', async ({ npp }) => {
     const recording = Buffer.from('RIFF-session-recording-handed-over');
     const stalled: ServerResponse[] = [];
     let requests = 0;
@@ -170,7 +157,7 @@ describe('maskedCallSession continuing as new', () => {
           record: true,
           continueAsNewAfterEvents: 100,
         });
-        await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.bindId)).toBeTruthy();
+        await waitUntilBound(handle);
         await handle.signal(callRecordingSignal, { eventId: 'rec-1', callId: 'recorded-call', recordUrl });
         await expect.poll(() => requests).toBe(1);
         await fillHistory(handle);

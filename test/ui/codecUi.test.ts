@@ -1,13 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { parseCodecKeys } from '../../src/codec/keys.ts';
-import { sessionStateQuery } from '../../src/contract/session.ts';
 import { maskPhone } from '../../src/phone.ts';
 import { createDataConverter } from '../../src/temporal/dataConverter.ts';
 import { freePort, startDevServer, type TemporalServer } from '../../src/temporal/devServer.ts';
 import { type StartedWebhookServer, startWebhookServer } from '../../src/webhooks/server.ts';
-import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
+import { test } from '../helpers/fixtures.ts';
+import { phone, startSession, waitUntilBound } from '../helpers/session.ts';
 import { TEST_CODEC_KEYS } from '../helpers/temporal.ts';
 import { launchChromium, withUiServerWorker } from '../helpers/ui.ts';
 
@@ -18,8 +18,9 @@ const CODEC_TOKEN = 'ui-codec-test-token-0123456789';
 let server: TemporalServer;
 let webhook: StartedWebhookServer;
 let webhookClient: Client;
-let npp: NppStack;
 let browser: Browser;
+// The session is still open when the test ends, its binding with it.
+test.override('leakCheck', false);
 
 beforeAll(async () => {
   const [webhookPort, uiPort] = [await freePort(), await freePort()];
@@ -36,29 +37,27 @@ beforeAll(async () => {
       codec: createDataConverter(parseCodecKeys(TEST_CODEC_KEYS)).codec,
     },
   });
-  [server, npp, browser] = await Promise.all([
+  [server, browser] = await Promise.all([
     startDevServer({ ui: true, uiPort, uiCodecEndpoint: `${webhook.url}/codec/${CODEC_TOKEN}` }),
-    startNppStack(),
     launchChromium(),
   ]);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await npp?.close();
   await server?.stop();
   await webhook?.close();
   await webhookClient?.connection.close();
 });
 
 describe('Temporal UI with the codec server', () => {
-  it('shows the decoded memo: masked numbers, readable to whoever may use the codec', async () => {
+  test('shows the decoded memo: masked numbers, readable to whoever may use the codec', async ({ npp }) => {
     const page = await browser.newPage();
     try {
       await withUiServerWorker(server, npp, async (client, taskQueue) => {
         const [src, dst] = [phone(), phone()];
         const handle = await startSession(client, taskQueue, { mode: 'AXB', src, dst });
-        await expect.poll(() => handle.query(sessionStateQuery).then((state) => state.bindId)).toBeTruthy();
+        await waitUntilBound(handle);
         const { runId } = await handle.describe();
         await page.goto(`${server.uiUrl}/namespaces/${server.namespace}/workflows/${handle.workflowId}/${runId}/memo`);
         await expect.poll(async () => page.content(), { timeout: 20_000, interval: 500 }).toContain(maskPhone(dst));

@@ -1,9 +1,10 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSessionUpdate, sessionStateQuery } from '../../src/contract/session.ts';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { closeSessionUpdate } from '../../src/contract/session.ts';
 import { maskPhone } from '../../src/phone.ts';
 import { startDevServer, type TemporalServer } from '../../src/temporal/devServer.ts';
-import { type NppStack, phone, startNppStack, startSession } from '../helpers/session.ts';
+import { test } from '../helpers/fixtures.ts';
+import { phone, startSession, waitUntilBound } from '../helpers/session.ts';
 import { withUiServerWorker } from '../helpers/ui.ts';
 
 // Proof that sessions are inspectable in Temporal UI: a real session on a dev server started with its
@@ -16,16 +17,14 @@ import { launchChromium } from '../helpers/ui.ts';
 const ENCRYPTED_ENCODING_BASE64 = Buffer.from('binary/encrypted').toString('base64');
 
 let server: TemporalServer;
-let npp: NppStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  [server, npp, browser] = await Promise.all([startDevServer({ ui: true }), startNppStack(), launchChromium()]);
+  [server, browser] = await Promise.all([startDevServer({ ui: true }), launchChromium()]);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await npp?.close();
   await server?.stop();
 });
 
@@ -52,14 +51,15 @@ async function workflowRow(page: Page, query: string, workflowId: string, status
 }
 
 describe('Temporal UI', () => {
-  it('lists the session by NppBindId with its status, and its pages never show a participant number', async () => {
+  test('lists the session by NppBindId with its status, and its pages never show a participant number', async ({
+    npp,
+  }) => {
     const page = await browser.newPage();
     try {
       await withUiServerWorker(server, npp, async (client, taskQueue) => {
         const [src, dst] = [phone(), phone()];
         const handle = await startSession(client, taskQueue, { mode: 'AXB', src, dst });
-        await expect.poll(() => handle.query(sessionStateQuery).then((state) => state.bindId)).toBeTruthy();
-        const { bindId, virtualNum } = await handle.query(sessionStateQuery);
+        const { bindId, virtualNum } = await waitUntilBound(handle);
         const byBindId = `NppBindId="${bindId}"`;
 
         const running = await workflowRow(page, byBindId, handle.workflowId, 'Running');

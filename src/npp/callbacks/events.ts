@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/workflow';
 import { type CallBackHangupEvent, callBackHangupSignal } from '../../contract/callBack.ts';
 import {
@@ -33,13 +34,23 @@ import type { CallbackKind } from './urls.ts';
 
 type CallEvent = CallStatusEvent | CallHangupEvent | CallBackHangupEvent | CallRecordingEvent | KeyPressEvent;
 
-export interface ParsedCallback {
-  signal: SignalDefinition<[never]>;
-  event: CallEvent;
+/** An event and the signal that carries it, told apart by the signal's name. */
+interface Parsed<Name extends string, E extends CallEvent> {
+  signalName: Name;
+  signal: SignalDefinition<[E]>;
+  event: E;
   /** For routing console-default callbacks to their workflow. */
   callId: string;
   bindId?: string;
 }
+
+/** A parsed callback: one member per signal, each pairing the signal with its event type. */
+export type ParsedCallback =
+  | Parsed<'callStatus', CallStatusEvent>
+  | Parsed<'callHangup', CallHangupEvent>
+  | Parsed<'callBackHangup', CallBackHangupEvent>
+  | Parsed<'callRecording', CallRecordingEvent>
+  | Parsed<'keyPress', KeyPressEvent>;
 
 const STATUS_BITS = new Set<number>(Object.values(StatusFlagBits));
 const KEY = /^[0-9*#A-D]$/;
@@ -55,17 +66,38 @@ export function parseCallback(kind: CallbackKind, body: unknown): ParsedCallback
   const fields = body as Body;
   switch (kind) {
     case 'status':
-      return withId(kind, callStatusSignal, parseStatus(fields));
+      return withId(kind, 'callStatus', callStatusSignal, parseStatus(fields));
     case 'hangup':
-      if (hasAny(fields, SESSION_CDR_FIELDS)) return withId(kind, callHangupSignal, parseSessionHangup(fields));
-      if (hasAny(fields, CALLBACK_CDR_FIELDS)) return withId(kind, callBackHangupSignal, parseCallBackHangup(fields));
+      if (hasAny(fields, SESSION_CDR_FIELDS)) {
+        return withId(kind, 'callHangup', callHangupSignal, parseSessionHangup(fields));
+      }
+      if (hasAny(fields, CALLBACK_CDR_FIELDS)) {
+        return withId(kind, 'callBackHangup', callBackHangupSignal, parseCallBackHangup(fields));
+      }
       throw new InvalidPayloadError(
         'neither a virtual-number (VirturalNumCdr) nor a callback-call (CallBackCdr) record',
       );
     case 'record':
-      return withId(kind, callRecordingSignal, parseRecording(fields));
+      return withId(kind, 'callRecording', callRecordingSignal, parseRecording(fields));
     case 'keypress':
-      return withId(kind, keyPressSignal, parseKeyPress(fields));
+      return withId(kind, 'keyPress', keyPressSignal, parseKeyPress(fields));
+  }
+}
+
+/** Signals the parsed event to the workflow of `handle`, with the signal that carries it. */
+export function signalParsed(handle: Pick<WorkflowHandle, 'signal'>, parsed: ParsedCallback): Promise<void> {
+  // One case per member: each narrows the signal and its event to the same type.
+  switch (parsed.signalName) {
+    case 'callStatus':
+      return handle.signal(parsed.signal, parsed.event);
+    case 'callHangup':
+      return handle.signal(parsed.signal, parsed.event);
+    case 'callBackHangup':
+      return handle.signal(parsed.signal, parsed.event);
+    case 'callRecording':
+      return handle.signal(parsed.signal, parsed.event);
+    case 'keyPress':
+      return handle.signal(parsed.signal, parsed.event);
   }
 }
 
@@ -141,14 +173,15 @@ function compact<T extends object>(event: T): T {
   return Object.fromEntries(Object.entries(event).filter(([, value]) => value !== undefined)) as T;
 }
 
-function withId<E extends CallEvent>(
+function withId<Name extends string, E extends CallEvent>(
   kind: CallbackKind,
+  signalName: Name,
   signal: SignalDefinition<[E]>,
   content: Omit<E, 'eventId'>,
-): ParsedCallback {
+): Parsed<Name, E> {
   const event = { eventId: eventId(kind, content), ...content } as E;
   const { callId, bindId } = content as { callId: string; bindId?: string };
-  return { signal: signal as SignalDefinition<[never]>, event, callId, ...(bindId === undefined ? {} : { bindId }) };
+  return { signalName, signal, event, callId, ...(bindId === undefined ? {} : { bindId }) };
 }
 
 /**

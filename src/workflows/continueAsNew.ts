@@ -1,0 +1,19 @@
+// The continue-as-new rule both long-lived workflows follow. Imports only @temporalio/workflow.
+import { workflowInfo } from '@temporalio/workflow';
+
+/** Event ids a run hands to the next one: redeliveries come within hours, not thousands of events later. */
+export const MAX_SEEN_EVENT_IDS = 5000;
+
+/**
+ * Whether the run should continue as new now: when Temporal suggests it (history size or length),
+ * or once the history reaches `afterEvents` (an input option, used by tests and cautious operators).
+ */
+export function continueAsNewDue(afterEvents: number | undefined): boolean {
+  const { continueAsNewSuggested, historyLength } = workflowInfo();
+  return continueAsNewSuggested || (afterEvents !== undefined && historyLength >= afterEvents);
+}
+
+/** The most recent event ids, as many as the next run remembers (Set keeps insertion order). */
+export function eventIdsToCarry(seen: ReadonlySet<string>): string[] {
+  return [...seen].slice(-MAX_SEEN_EVENT_IDS);
+}
