@@ -24,7 +24,7 @@ async function bindAndClose(stack: TemporalStack, started: string[]): Promise<vo
     drainSeconds: 0,
   });
   started.push(workflowId);
-  const state = await stack.sessions.closeSession(sessionKey);
+  const state = await stack.sessions.closeSession(sessionKey, { wait: true });
   // A session that failed to bind ends fast: it must not pass for throughput.
   if (state.status !== 'closed' || state.bindId === undefined || state.heldReferences !== 0) {
     throw new Error(`session ${sessionKey} closed as ${state.status}, bound: ${state.bindId !== undefined}`);

@@ -35,6 +35,8 @@ async function startBoundSessions(stack: TemporalStack, count: number): Promise<
         src: `00861350000${String(index).padStart(4, '0')}`,
         dst: `00861360000${String(index).padStart(4, '0')}`,
         drainSeconds: 0,
+        // The benchmark's calls never end (status callbacks only): closing must not wait for them.
+        recordingWaitSeconds: 0,
       }),
     ),
   );

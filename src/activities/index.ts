@@ -6,6 +6,7 @@ import type { NppClient } from '../npp/client.ts';
 import { createArchiveActivities } from './archiveActivities.ts';
 import { createNppActivities } from './nppActivities.ts';
 import { createReconcileActivities } from './reconcileActivities.ts';
+import { createSessionCdrActivities } from './sessionCdrActivities.ts';
 
 export interface ActivityDependencies {
   client: NppClient;
@@ -22,6 +23,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     ...createNppActivities(dependencies),
     ...createArchiveActivities(dependencies.archive ?? { maxBytes: DEFAULT_MAX_RECORDING_BYTES }),
     ...createReconcileActivities(dependencies),
+    ...createSessionCdrActivities(dependencies),
   };
 }
 

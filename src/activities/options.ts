@@ -38,3 +38,10 @@ export const NPP_ACTIVITY_OPTIONS = {
   DescribeCallerDisplayList: standard,
   Get400Cdr: standard,
 } as const satisfies Record<NppAction, ActivityOptions>;
+
+/** lookUpSessionHangups: one Get400Cdr per call a closing session lacks; heartbeats per call. */
+export const SESSION_CDR_LOOKUP_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
+  retry: standard.retry,
+};

@@ -17,6 +17,19 @@ export interface ReconcileActivityDependencies {
   temporal?: Client;
 }
 
+/** Pages of CDRs one pass reads at most (a bound, not a limit reached in practice). */
+const MAX_CDR_PAGES = 1000;
+
+/** One page's request of the window's CDRs. */
+function pageRequest({ start, end, bizAppId }: CdrWindow, offset: string | undefined) {
+  return {
+    StartTimeStamp: String(start),
+    EndTimeStamp: String(end),
+    ...(offset ? { Offset: offset } : {}),
+    ...(bizAppId ? { BizAppId: bizAppId } : {}),
+  };
+}
+
 /** CDRs matched per visibility query: keeps the query well under the server's length limit. */
 const LOOKUP_BATCH = 50;
 /** A query a busy or absent worker cannot answer must not stall the whole pass. */
@@ -169,25 +182,41 @@ export function createReconcileActivities({ client, temporal }: ReconcileActivit
     return counts;
   }
 
-  const range = ({ start, end, bizAppId }: CdrWindow) => ({
-    StartTimeStamp: String(start),
-    EndTimeStamp: String(end),
-    ...(bizAppId ? { BizAppId: bizAppId } : {}),
-  });
+  /**
+   * Every CDR of the window, page after page: each answer's `Offset` asks for the next page, until
+   * it comes back empty (the request's Offset is an assumption, see the simulator's CDR paging).
+   */
+  async function allPages<T>(
+    fetchPage: (request: ReturnType<typeof pageRequest>) => Promise<{ Cdr?: T[] | null; Offset?: string | null }>,
+    window: CdrWindow,
+  ): Promise<T[]> {
+    const cdrs: T[] = [];
+    let offset: string | undefined;
+    for (let page = 0; page < MAX_CDR_PAGES; page++) {
+      Context.current().heartbeat({ page });
+      const answer = await fetchPage(pageRequest(window, offset));
+      cdrs.push(...(answer.Cdr ?? []));
+      offset = answer.Offset || undefined;
+      // An Offset that does not move on would page for ever: it ends the listing as well.
+      if (offset === undefined || (answer.Cdr ?? []).length === 0) return cdrs;
+    }
+    Context.current().log.warn('CDR listing cut at the page limit', { pages: MAX_CDR_PAGES });
+    return cdrs;
+  }
 
   return {
     /** Get400Cdr for the window → the maskedCallSession that owns each call (by CallId, else BindId). */
     async reconcileSessionCdrs(window: CdrWindow): Promise<ReconcileCounts> {
       // Fails (not retried) before fetching anything when reconciliation cannot run.
       temporalClient();
-      const { Cdr } = await callNpp(client, 'Get400Cdr', range(window));
-      return deliver(SESSIONS, Cdr ?? []);
+      const cdrs = await allPages((request) => callNpp(client, 'Get400Cdr', request), window);
+      return deliver(SESSIONS, cdrs);
     },
     /** DescribeCallBackCdr for the window → the callBackCall that owns each call (by CallId). */
     async reconcileCallBackCdrs(window: CdrWindow): Promise<ReconcileCounts> {
       temporalClient();
-      const { Cdr } = await callNpp(client, 'DescribeCallBackCdr', range(window));
-      return deliver(CALL_BACKS, Cdr ?? []);
+      const cdrs = await allPages((request) => callNpp(client, 'DescribeCallBackCdr', request), window);
+      return deliver(CALL_BACKS, cdrs);
     },
   };
 }

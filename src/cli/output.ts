@@ -35,7 +35,13 @@ export function describeSession(state: SessionState): string {
     ['bind id', state.bindId],
     ['references', state.heldReferences],
     ['expires', state.expiresAt],
+    ['closing since', state.closingAt],
+    [
+      'unbind failing',
+      state.unbindFailure && `${state.unbindFailure.code}: ${maskPhonesInText(state.unbindFailure.message)}`,
+    ],
     ['closed', state.closedAt],
+    ['missing recordings', state.missingRecordings?.join(', ')],
   ]);
   const calls = state.calls.map((call) => {
     const parts = [
@@ -51,10 +57,8 @@ export function describeSession(state: SessionState): string {
   return [head, `calls:${calls.length ? '' : ' none'}`, ...calls].join('\n');
 }
 
-/** Runs one command against a connected app client, closing its connection afterwards. */ export async function withApp(
-  connect: () => Promise<ConnectedApp>,
-  run: (app: ConnectedApp) => Promise<void>,
-) {
+/** Runs one command against a connected app client, closing its connection afterwards. */
+export async function withApp(connect: () => Promise<ConnectedApp>, run: (app: ConnectedApp) => Promise<void>) {
   const app = await connect();
   try {
     await run(app);

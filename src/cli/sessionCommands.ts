@@ -1,5 +1,6 @@
 // `npp-temporal session start|show|close|extend|list`
 import { parseArgs } from 'node:util';
+import { DEFAULT_CLOSE_WAIT_MS } from '../client/closeWait.ts';
 import type { ConnectedApp } from '../client/connect.ts';
 import { SESSION_STATUSES, type SessionInput, type SessionStatus } from '../contract/session.ts';
 import { describeSession, fields, type Output, printResult, withApp } from './output.ts';
@@ -8,10 +9,14 @@ import { optionalInteger, platformNumber, positional, requireString, UsageError 
 export const SESSION_USAGE = `Usage:
   npp-temporal session start --key <key> --dst <0086…> [--src <0086…>] [--mode AXB|XB]
                              [--record] [--ttl <seconds>] [--max-ttl <seconds>] [--accredit <0086…,…>]
+                             [--recording-wait <seconds>]
   npp-temporal session show <key>
-  npp-temporal session close <key>
+  npp-temporal session close <key> [--wait]
   npp-temporal session extend <key> --seconds <n>
-  npp-temporal session list [--status open|in-progress|closed|failed] [--limit <n>]`;
+  npp-temporal session list [--status ${SESSION_STATUSES.join('|')}] [--limit <n>]
+
+  close answers at once (status closing while the session waits for its calls and recordings);
+  --wait answers once it is closed and its number released (at most ${DEFAULT_CLOSE_WAIT_MS / 60_000} minutes).`;
 
 const WEEK = 168 * 3600;
 
@@ -43,7 +48,7 @@ export async function sessionCommand(args: string[], connect: () => Promise<Conn
     case 'close': {
       const key = positional(positionals, 0, 'key', SESSION_USAGE);
       return withApp(connect, async (app) => {
-        const state = await app.sessions.closeSession(key);
+        const state = await app.sessions.closeSession(key, { wait: values.wait === true });
         printResult(output, state, () => describeSession(state));
       });
     }
@@ -104,6 +109,8 @@ function parse(args: string[]) {
         dst: { type: 'string' },
         mode: { type: 'string' },
         record: { type: 'boolean' },
+        'recording-wait': { type: 'string' },
+        wait: { type: 'boolean' },
         ttl: { type: 'string' },
         'max-ttl': { type: 'string' },
         accredit: { type: 'string' },
@@ -130,6 +137,11 @@ function sessionInput(values: ReturnType<typeof parse>['values']): SessionInput 
     .map((entry) => platformNumber(entry.trim(), 'accredit', SESSION_USAGE));
   const ttlSeconds = optionalInteger(values.ttl, 'ttl', SESSION_USAGE, { min: 60, max: WEEK });
   const maxTtlSeconds = optionalInteger(values['max-ttl'], 'max-ttl', SESSION_USAGE, { min: 60, max: WEEK });
+  // 0 is meaningful here: unbind as soon as the session ends.
+  const recordingWaitSeconds = optionalInteger(values['recording-wait'], 'recording-wait', SESSION_USAGE, {
+    min: 0,
+    max: WEEK,
+  });
   return {
     sessionKey,
     mode,
@@ -139,5 +151,6 @@ function sessionInput(values: ReturnType<typeof parse>['values']): SessionInput 
     ...(ttlSeconds ? { ttlSeconds } : {}),
     ...(maxTtlSeconds ? { maxTtlSeconds } : {}),
     ...(accreditList ? { accreditList } : {}),
+    ...(recordingWaitSeconds === undefined ? {} : { recordingWaitSeconds }),
   };
 }

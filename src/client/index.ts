@@ -3,5 +3,13 @@
 export type * from '../contract/callBack.ts';
 export type * from '../contract/session.ts';
 export { CallBackClient, type CallBackHandle } from './callBacks.ts';
+// A type only: the package's run-time surface stays the three clients; the error is told by its `name`.
+export type { SessionCloseTimeoutError } from './closeWait.ts';
 export { type ConnectedApp, connectApp } from './connect.ts';
-export { type AppClientOptions, SessionClient, type SessionHandle, type SessionSummary } from './sessions.ts';
+export {
+  type AppClientOptions,
+  type CloseSessionOptions,
+  SessionClient,
+  type SessionHandle,
+  type SessionSummary,
+} from './sessions.ts';

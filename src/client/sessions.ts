@@ -5,6 +5,7 @@ import {
   type WorkflowExecutionInfo,
   type WorkflowHandle,
   type WorkflowStartOptions,
+  WorkflowUpdateStage,
 } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { NppBindId, NppSessionStatus, NppVirtualNum } from '../contract/searchAttributes.ts';
@@ -21,6 +22,7 @@ import {
 } from '../contract/session.ts';
 import { maskPhone } from '../phone.ts';
 import type { maskedCallSession } from '../workflows/maskedCallSession.ts';
+import { DEFAULT_CLOSE_WAIT_MS, waitUntilClosed } from './closeWait.ts';
 
 export interface AppClientOptions {
   client: Client;
@@ -34,6 +36,13 @@ export interface SessionHandle {
   workflowId: string;
   /** The run this call started, or the one already running under the same key. */
   runId: string;
+}
+
+export interface CloseSessionOptions {
+  /** Answer only once the session is `closed` (unbound) or `failed`, not as soon as it began closing. */
+  wait?: boolean;
+  /** Longest wait with `wait`, in milliseconds; then SessionCloseTimeoutError. Default 15 minutes. */
+  timeoutMs?: number;
 }
 
 /** One row of listSessions: what visibility knows, without querying the workflow. */
@@ -79,9 +88,20 @@ export class SessionClient {
     return this.#handle(sessionKey).query(sessionStateQuery);
   }
 
-  /** Unbinds now; answers the state right after unbinding. */
-  closeSession(sessionKey: string): Promise<SessionState> {
-    return this.#handle(sessionKey).executeUpdate(closeSessionUpdate);
+  /**
+   * Ends the session. Answers its state as soon as the session took the request: `closing` while it
+   * waits for its calls to end and their recordings to arrive before unbinding, or already `closed`.
+   * With `wait`, answers only once it is `closed` (the number is released) or `failed`, reading its
+   * state until then (at most `timeoutMs`, default 15 minutes; then SessionCloseTimeoutError).
+   */
+  async closeSession(sessionKey: string, options: CloseSessionOptions = {}): Promise<SessionState> {
+    const handle = this.#handle(sessionKey);
+    // Accepted, not completed: the update itself may answer only after the (bounded) closing wait.
+    await handle.startUpdate(closeSessionUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+    const read = () => handle.query(sessionStateQuery);
+    const state = await read();
+    if (!options.wait) return state;
+    return waitUntilClosed(state, read, options.timeoutMs ?? DEFAULT_CLOSE_WAIT_MS);
   }
 
   /** Moves the expiry later, within the session's maxTtlSeconds; answers the new expiry. */

@@ -6,6 +6,8 @@ export const NppBindId = defineSearchAttributeKey('NppBindId', SearchAttributeTy
 export const NppVirtualNum = defineSearchAttributeKey('NppVirtualNum', SearchAttributeType.KEYWORD);
 /** A session's SessionStatus, or a callback call's CallBackStatus (filter by WorkflowType to tell them apart). */
 export const NppSessionStatus = defineSearchAttributeKey('NppSessionStatus', SearchAttributeType.KEYWORD);
+/** Why a closed session ended (SessionClosedReason), e.g. `released-by-platform` when unbinding never succeeded. */
+export const NppClosedReason = defineSearchAttributeKey('NppClosedReason', SearchAttributeType.KEYWORD);
 export const NppCallId = defineSearchAttributeKey('NppCallId', SearchAttributeType.KEYWORD_LIST);
 
-export const NPP_SEARCH_ATTRIBUTES = [NppBindId, NppVirtualNum, NppSessionStatus, NppCallId];
+export const NPP_SEARCH_ATTRIBUTES = [NppBindId, NppVirtualNum, NppSessionStatus, NppClosedReason, NppCallId];

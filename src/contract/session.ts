@@ -102,6 +102,12 @@ export interface SessionInput {
   cityId?: string;
   /** Which call states the platform pushes (sum of StatusFlag bits). Default: all (16191). */
   statusFlag?: number;
+  /**
+   * Longest wait, once the session ends, for its calls to end and (with `record`) for the recording of
+   * every answered call before unbinding, as the platform asks; never past MaxAssignTime. A recording
+   * still missing then is looked up with Get400Cdr. Default 600 s; 0 unbinds at once.
+   */
+  recordingWaitSeconds?: number;
   /** How long to keep collecting late hangup and recording events after unbinding. Default 300 s. */
   drainSeconds?: number;
   /** BizAppId when it differs from the worker's NPP_BIZ_APP_ID. */
@@ -112,10 +118,23 @@ export interface SessionInput {
   carried?: CarriedSession;
 }
 
-/** Twilio-Proxy-like lifecycle: open → in-progress → closed, or failed. */
-export const SESSION_STATUSES = ['open', 'in-progress', 'closed', 'failed'] as const;
+/**
+ * Twilio-Proxy-like lifecycle: open → in-progress → closing → closed, or failed. `closing`: the session
+ * ended and waits (bounded) for its calls to end and their recordings to arrive before it unbinds.
+ */
+export const SESSION_STATUSES = ['open', 'in-progress', 'closing', 'closed', 'failed'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
-export type SessionClosedReason = 'ttl-expired' | 'closed-by-app' | 'refnum-zero' | 'binding-gone' | 'cancelled';
+/**
+ * Why a session ended. `released-by-platform`: DelVirtualNum kept failing until the binding's
+ * MaxAssignTime (plus a margin) passed, after which the platform has released the number itself.
+ */
+export type SessionClosedReason =
+  | 'ttl-expired'
+  | 'closed-by-app'
+  | 'refnum-zero'
+  | 'binding-gone'
+  | 'cancelled'
+  | 'released-by-platform';
 export type SessionFailedReason = 'bind-failed';
 
 export type CallState = 'ringing' | 'answered' | 'ended';
@@ -170,8 +189,10 @@ export interface SessionState {
   record: boolean;
   virtualNum?: string;
   bindId?: string;
-  /** BizId sent with every GetVirtualNum of this session: makes its bindings recognisable. */
+  /** BizId prefix of every GetVirtualNum of this session (12 characters; 4 more name the request). */
   bizId: string;
+  /** The full BizId of the GetVirtualNum that bound: DelVirtualNum carries it. */
+  bindBizId?: string;
   /** References this session holds on the binding (GetVirtualNum calls minus DelVirtualNum calls). */
   heldReferences: number;
   /** The platform's count as last reported (RefNum / RefLeftNum); includes other holders in XB. */
@@ -196,6 +217,12 @@ export interface SessionState {
    * as the platform counts it from when it bound, so the session never outlives its binding. */
   maxExpiresAt?: string;
   lastInteractionAt?: string;
+  /** When the session began closing (status `closing`): it unbinds once its calls and recordings are in. */
+  closingAt?: string;
+  /** Answered calls of a recorded session whose recording URL never came, not even through Get400Cdr. */
+  missingRecordings?: string[];
+  /** The last failure of DelVirtualNum while it keeps being retried (cleared once unbound). */
+  unbindFailure?: { code: string; message: string };
   closedAt?: string;
 }
 
@@ -236,7 +263,12 @@ export interface ReferenceResult {
 }
 
 export const sessionStateQuery = defineQuery<SessionState>('state');
-/** Unbinds now and answers the state at that moment; the run then drains late events and completes. */
+/**
+ * Ends the session: it waits (status `closing`, bounded by recordingWaitSeconds) for its calls and
+ * recordings, unbinds, and the update answers the `closed` state; the run then drains late events and
+ * completes. A caller that only needs the session ended waits for the update to be accepted and reads
+ * the state (SessionClient.closeSession without `wait`, `npp-temporal session close` without --wait).
+ */
 export const closeSessionUpdate = defineUpdate<SessionState, []>('close');
 export const extendTtlUpdate = defineUpdate<{ expiresAt: string }, [ExtendTtlRequest]>('extendTtl');
 /** XB: take one more reference on the session's virtual number (GetVirtualNum for the same Dst). */

@@ -190,6 +190,8 @@ export interface DescribeCallBackCdrRequest {
   StartTimeStamp?: string;
   /** End of the time range (Unix timestamp). */
   EndTimeStamp?: string;
+  /** Records to skip: the `Offset` a previous answer returned. Not in the seed's request: an assumption. */
+  Offset?: string;
 }
 
 /** Response of DescribeCallBackCdr. */
@@ -238,6 +240,8 @@ export interface Get400CdrRequest {
   StartTimeStamp?: string;
   /** End of the time range (Unix timestamp). */
   EndTimeStamp?: string;
+  /** Records to skip: the `Offset` a previous answer returned. Not in the seed's request: an assumption. */
+  Offset?: string;
 }
 
 /** Response of Get400Cdr. */

@@ -21,7 +21,12 @@ import {
 export interface ActionContext extends DriverContext {
   /** When set, the only BizAppId accepted. */
   bizAppId?: string;
+  /** CDRs per Get400Cdr / DescribeCallBackCdr answer. */
+  cdrPageSize: number;
 }
+
+/** CDRs per answer unless configured (assumption: the platform's list APIs answer 100 at a time). */
+export const DEFAULT_CDR_PAGE_SIZE = 100;
 
 type Answer<A extends NppAction> = Omit<NppActions[A]['response'], 'RequestId'>;
 type Handler<A extends NppAction> = (ctx: ActionContext, p: Params, appId: string) => Answer<A>;
@@ -37,9 +42,24 @@ function timeRange(p: Params): { start?: number; end?: number } {
   const range: { start?: number; end?: number } = {};
   const start = integer(p, 'StartTimeStamp', 0, Number.MAX_SAFE_INTEGER);
   const end = integer(p, 'EndTimeStamp', 0, Number.MAX_SAFE_INTEGER);
+  if (start !== undefined && end !== undefined && start > end) {
+    throw new ApiFailure('InvalidParameterValue', 'StartTimeStamp must not be after EndTimeStamp.');
+  }
   if (start !== undefined) range.start = start;
   if (end !== undefined) range.end = end;
   return range;
+}
+
+/**
+ * One page of CDRs and the Offset of the next one ("" when done). The seed's responses carry Offset
+ * but its requests have no such field: that the request takes `Offset` (records to skip) is this
+ * project's assumption, as is the page size (CDR_PAGE_SIZE, like the platform's list APIs).
+ */
+function page<T>(ctx: ActionContext, p: Params, records: T[]): { Cdr: T[]; Offset: string } {
+  const offset = integer(p, 'Offset', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  const size = ctx.cdrPageSize;
+  const next = offset + size;
+  return { Cdr: records.slice(offset, next), Offset: next < records.length ? String(next) : '' };
 }
 
 const GetVirtualNum: Handler<'GetVirtualNum'> = (ctx, p) => {
@@ -115,7 +135,7 @@ const DescribeCallBackCdr: Handler<'DescribeCallBackCdr'> = (ctx, p) => {
     ...withOptional('src', optional(p, 'Src')),
     ...timeRange(p),
   });
-  return { ...OK, Cdr: cdr, Offset: '0' };
+  return { ...OK, ...page(ctx, p, cdr) };
 };
 
 const Get400Cdr: Handler<'Get400Cdr'> = (ctx, p) => {
@@ -124,7 +144,7 @@ const Get400Cdr: Handler<'Get400Cdr'> = (ctx, p) => {
     ...withOptional('src', optional(p, 'Src')),
     ...timeRange(p),
   });
-  return { ...OK, Cdr: cdr, Offset: '0' };
+  return { ...OK, ...page(ctx, p, cdr) };
 };
 
 const DescribeCallerDisplayList: Handler<'DescribeCallerDisplayList'> = (ctx, _p, appId) => ({

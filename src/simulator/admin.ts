@@ -7,7 +7,7 @@ import {
   progressCallback,
   simulateSessionCall,
 } from './calls.ts';
-import type { Delivery, DeliveryOptions } from './delivery.ts';
+import { type Delivery, type DeliveryOptions, EVENT_KINDS, type EventKind } from './delivery.ts';
 import { AdminFailure, BusinessFailure } from './failures.ts';
 import { applyTransportFault, type Faults, parseFaultRule } from './faults.ts';
 import { CALLBACK_STAGES, type CallbackStage } from './model.ts';
@@ -80,6 +80,7 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
     // The recording store fails like the API does, under the fault action "Recording".
     const fault = faults.take(RECORDING_FAULT_ACTION);
     if (await applyTransportFault(fault, request, reply)) return reply;
+    ctx.state.logRequest({ action: 'RecordingDownload', CallId: callId });
     return reply.type('audio/wav').send(toneWav(callId));
   });
 
@@ -120,6 +121,9 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
   });
 
   app.get('/_sim/delivery', async () => delivery.settings);
+
+  // Every API request and recording download, in order (ids only): e.g. a recording fetched before DelVirtualNum.
+  app.get('/_sim/requests', async () => ctx.state.requestLog);
   app.post('/_sim/delivery', async (request) => delivery.configure(deliveryPatch(body(request.body))));
 
   app.get('/_sim/faults', async () => faults.list());
@@ -161,7 +165,7 @@ function duration(value: unknown): number {
 
 function deliveryPatch(b: Body): Partial<DeliveryOptions> {
   const patch: Partial<DeliveryOptions> = {};
-  for (const key of ['maxAttempts', 'baseDelayMs', 'timeoutMs'] as const) {
+  for (const key of ['maxAttempts', 'baseDelayMs', 'timeoutMs', 'recordingDelayMs'] as const) {
     const value = b[key];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
@@ -173,6 +177,13 @@ function deliveryPatch(b: Body): Partial<DeliveryOptions> {
     if (value === undefined) continue;
     if (typeof value !== 'boolean') throw new AdminFailure(400, `${key} must be a boolean`);
     patch[key] = value;
+  }
+  if (b.dropKinds !== undefined) {
+    const kinds = b.dropKinds;
+    if (!Array.isArray(kinds) || !kinds.every((kind) => EVENT_KINDS.includes(kind as EventKind))) {
+      throw new AdminFailure(400, `dropKinds must be a list of ${EVENT_KINDS.join(', ')}`);
+    }
+    patch.dropKinds = kinds as EventKind[];
   }
   return patch;
 }

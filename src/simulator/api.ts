@@ -73,6 +73,9 @@ async function handle(options: ApiOptions, request: FastifyRequest, reply: Fasti
       throw new ApiFailure('UnsupportedProtocol', 'TC3 requests must send Content-Type application/json.');
     }
     const params = parseParams(body);
+    const id = (name: string) =>
+      typeof params[name] === 'string' && params[name] !== '' ? { [name]: params[name] } : {};
+    ctx.state.logRequest({ action, ...id('BindId'), ...id('BizId'), ...id('CallId') });
 
     const fault = faults.take(action);
     if (await applyTransportFault(fault, request, reply)) return reply;

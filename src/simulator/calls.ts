@@ -102,7 +102,7 @@ export function simulateSessionCall(ctx: DriverContext, input: SessionCallInput)
     if (accept > 0) events.push(...status(Bit.CalleeHangup, end));
   }
 
-  const recordUrl = binding.record && accept > 0 ? ctx.recordingUrl(callId) : '';
+  const recorded = binding.record && accept > 0;
   const cdr: VirturalNumCdr = {
     CallId: callId,
     BindId: binding.bindId,
@@ -117,15 +117,20 @@ export function simulateSessionCall(ctx: DriverContext, input: SessionCallInput)
     CallEndStatus: endStatus,
     SrcDuration: String(end - t),
     DstDuration: String(accept > 0 ? end - accept : 0),
-    RecordUrl: recordUrl,
+    RecordUrl: '',
   };
   ctx.state.addSessionCdr(cdr);
+  const recordUrl = ctx.recordingUrl(callId);
+  const recording = () => {
+    produceRecording(ctx, cdr, recordUrl);
+    return event('record', urls.record, { callId, bindId: binding.bindId, recordUrl });
+  };
+  const delayMs = ctx.delivery.settings.recordingDelayMs;
+  if (recorded && delayMs === 0) produceRecording(ctx, cdr, recordUrl);
   events.push(...event('hangup', urls.hangup, lowerCamel(cdr)));
-  if (recordUrl !== '') {
-    ctx.state.recordings.add(callId);
-    events.push(...event('record', urls.record, { callId, bindId: binding.bindId, recordUrl }));
-  }
+  if (recorded && delayMs === 0) events.push(...recording());
   ctx.delivery.send(callId, events);
+  if (recorded && delayMs > 0) ctx.delivery.later(callId, delayMs, recording);
   return {
     CallId: callId,
     BindId: binding.bindId,
@@ -134,8 +139,14 @@ export function simulateSessionCall(ctx: DriverContext, input: SessionCallInput)
     VirtualNum: binding.virtualNum,
     Forwarded: dst !== '',
     CallEndStatus: endStatus,
-    RecordUrl: recordUrl,
+    RecordUrl: recorded ? recordUrl : '',
   };
+}
+
+/** The recording is ready: its URL serves the file and the call's CDR carries it from now on. */
+function produceRecording(ctx: DriverContext, cdr: { CallId: string; RecordUrl: string }, recordUrl: string): void {
+  ctx.state.recordings.add(cdr.CallId);
+  cdr.RecordUrl = recordUrl;
 }
 
 export interface ProgressInput {
@@ -305,7 +316,7 @@ function end(ctx: DriverContext, call: CallbackCall, endStatus: string, at: numb
   if (call.times.srcAcceptTime > 0) events.push(...statusOf(ctx, call, Bit.CallerHangup, at));
   if (call.times.dstAcceptTime > 0) events.push(...statusOf(ctx, call, Bit.CalleeHangup, at));
   const talked = call.times.dstAcceptTime > 0;
-  const recordUrl = call.record && talked ? ctx.recordingUrl(call.callId) : '';
+  const recorded = call.record && talked;
   const t = call.times;
   const cdr: CallBackCdr = {
     CallId: call.callId,
@@ -320,15 +331,21 @@ function end(ctx: DriverContext, call: CallbackCall, endStatus: string, at: numb
     EndCallTime: String(at),
     CallEndStatus: endStatus,
     Duration: String(talked ? at - t.dstAcceptTime : 0),
-    RecordUrl: recordUrl,
+    RecordUrl: '',
     CallType: '3',
     BizId: call.bizId ?? '',
     OrderId: call.orderId ?? '',
   };
   ctx.state.addCallbackCdr(cdr);
+  const recordUrl = ctx.recordingUrl(call.callId);
+  const recording = () => {
+    produceRecording(ctx, cdr, recordUrl);
+    return event('record', call.urls.record ?? ctx.defaults.record, { callId: call.callId, recordUrl });
+  };
+  const delayMs = ctx.delivery.settings.recordingDelayMs;
+  if (recorded && delayMs === 0) produceRecording(ctx, cdr, recordUrl);
   events.push(...event('hangup', call.urls.hangup ?? ctx.defaults.hangup, lowerCamel(cdr)));
-  if (recordUrl !== '') {
-    ctx.state.recordings.add(call.callId);
-    events.push(...event('record', call.urls.record ?? ctx.defaults.record, { callId: call.callId, recordUrl }));
-  }
+  if (recorded && delayMs === 0) events.push(...recording());
+  // Sent after this batch: the call's events leave in order.
+  if (recorded && delayMs > 0) ctx.delivery.later(call.callId, delayMs, recording);
 }

@@ -8,7 +8,8 @@ import { request } from 'undici';
  * `duplicate` and `drop` break that on purpose for webhook robustness tests.
  */
 
-export type EventKind = 'status' | 'hangup' | 'record' | 'keypress';
+export const EVENT_KINDS = ['status', 'hangup', 'record', 'keypress'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
 
 export interface CallbackEvent {
   kind: EventKind;
@@ -27,6 +28,14 @@ export interface DeliveryOptions {
   drop: boolean;
   /** Per attempt, for headers and body. */
   timeoutMs: number;
+  /**
+   * How long after a recorded call's hangup its recording is ready: only then is the record callback
+   * sent and does the CDR (callback and Get400Cdr) carry RecordUrl, as the platform produces the file
+   * after the call. Assumption: the seed says only to wait for the recording callback before unbinding.
+   */
+  recordingDelayMs: number;
+  /** Kinds of events never sent (logged as "dropped"), e.g. ["record"] for a recording that never arrives. */
+  dropKinds: EventKind[];
 }
 
 export const DEFAULT_DELIVERY: DeliveryOptions = {
@@ -36,6 +45,8 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   reorder: false,
   drop: false,
   timeoutMs: 5000,
+  recordingDelayMs: 5000,
+  dropKinds: [],
 };
 
 export interface DeliveryLogEntry {
@@ -52,6 +63,7 @@ export interface DeliveryLogEntry {
 
 const MAX_LOG = 10_000;
 const MAX_ATTEMPTS_CAP = 20;
+const MAX_RECORDING_DELAY_MS = 600_000;
 
 /** Keeps retries finite whatever a test or an operator asks for. */
 function bounded(options: DeliveryOptions): DeliveryOptions {
@@ -60,6 +72,7 @@ function bounded(options: DeliveryOptions): DeliveryOptions {
     maxAttempts: Math.min(Math.max(1, Math.trunc(options.maxAttempts)), MAX_ATTEMPTS_CAP),
     baseDelayMs: Math.max(0, options.baseDelayMs),
     timeoutMs: Math.max(1, options.timeoutMs),
+    recordingDelayMs: Math.min(Math.max(0, options.recordingDelayMs), MAX_RECORDING_DELAY_MS),
   };
 }
 
@@ -68,6 +81,8 @@ export class Delivery {
   private readonly defaults: DeliveryOptions;
   private readonly entries: DeliveryLogEntry[] = [];
   private readonly chains = new Map<string, Promise<void>>();
+  /** Events waiting for their moment (a recording being produced). */
+  private readonly delayed = new Set<Promise<void>>();
   /** Calls made while `drop` was set: a callback call's later stages stay dropped after it is unset. */
   private readonly droppedCalls = new Set<string>();
   private abort = new AbortController();
@@ -103,7 +118,12 @@ export class Delivery {
       for (const e of events) this.record({ url: e.url, kind: e.kind, callId, attempt: 0, status: 'dropped' });
       return;
     }
-    const ordered = options.reorder ? [...events].reverse() : events;
+    const kept = events.filter((e) => !options.dropKinds.includes(e.kind));
+    for (const e of events) {
+      if (!kept.includes(e)) this.record({ url: e.url, kind: e.kind, callId, attempt: 0, status: 'dropped' });
+    }
+    if (kept.length === 0) return;
+    const ordered = options.reorder ? [...kept].reverse() : kept;
     const batch = options.duplicate ? ordered.flatMap((e) => [e, e]) : ordered;
     const { signal } = this.abort;
     const previous = this.chains.get(callId) ?? Promise.resolve();
@@ -119,11 +139,21 @@ export class Delivery {
     });
   }
 
-  /** Resolves once every queued event is delivered or given up. */
+  /** After `delayMs`, makes a call's events with `produce` and sends them (unless reset meanwhile). */
+  later(callId: string, delayMs: number, produce: () => CallbackEvent[]): void {
+    const pending = sleep(delayMs, undefined, { signal: this.abort.signal }).then(
+      () => this.send(callId, produce()),
+      () => undefined,
+    );
+    this.delayed.add(pending);
+    void pending.finally(() => this.delayed.delete(pending));
+  }
+
+  /** Resolves once every queued event is delivered or given up, delayed ones included. */
   async idle(): Promise<void> {
     // New batches may be queued while we wait; a bound keeps a busy simulator from stalling us forever.
-    for (let round = 0; round < 100 && this.chains.size > 0; round++) {
-      await Promise.allSettled([...this.chains.values()]);
+    for (let round = 0; round < 100 && this.chains.size + this.delayed.size > 0; round++) {
+      await Promise.allSettled([...this.chains.values(), ...this.delayed]);
     }
   }
 

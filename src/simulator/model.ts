@@ -57,6 +57,17 @@ export interface Binding {
   expiresAt: number;
 }
 
+/** One line of the request log. */
+export interface RequestLogEntry {
+  /** Unix milliseconds of the simulator clock. */
+  at: number;
+  /** The API action, or RecordingDownload. */
+  action: string;
+  BindId?: string;
+  BizId?: string;
+  CallId?: string;
+}
+
 export interface BindInput {
   dst: string;
   src?: string;
@@ -146,6 +157,8 @@ export class SimState {
   readonly callbacks = new Map<string, CallbackCall>();
   readonly sessionCdrs: VirturalNumCdr[] = [];
   readonly callbackCdrs: CallBackCdr[] = [];
+  /** Every API request and recording download, oldest first (bounded; ids only, never numbers). */
+  readonly requestLog: RequestLogEntry[] = [];
   /** CallIds whose recording GET /_sim/recordings/<callId>.wav serves. */
   readonly recordings = new Set<string>();
   private readonly owner = new Map<string, string>();
@@ -165,6 +178,7 @@ export class SimState {
     this.sessionCdrs.length = 0;
     this.callbackCdrs.length = 0;
     this.recordings.clear();
+    this.requestLog.length = 0;
     this.displayCursor = 0;
   }
 
@@ -271,6 +285,11 @@ export class SimState {
 
   addSessionCdr(cdr: VirturalNumCdr): void {
     pushBounded(this.sessionCdrs, cdr);
+  }
+
+  /** Notes a request in the request log (at: the simulator clock). */
+  logRequest(entry: Omit<RequestLogEntry, 'at'>): void {
+    pushBounded(this.requestLog, { at: this.now(), ...entry });
   }
 
   addCallbackCdr(cdr: CallBackCdr): void {

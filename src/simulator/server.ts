@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import type { CallBackPhoneCode } from '../npp/models.ts';
 import { maskingSerializers } from '../webhooks/logging.ts';
-import type { ActionContext } from './actions.ts';
+import { type ActionContext, DEFAULT_CDR_PAGE_SIZE } from './actions.ts';
 import { adminPlugin } from './admin.ts';
 import { apiPlugin } from './api.ts';
 import { DEFAULT_DELIVERY, Delivery, type DeliveryOptions } from './delivery.ts';
@@ -30,6 +30,8 @@ export interface SimulatorOptions {
   publicUrl?: string;
   /** Clock in unix milliseconds (signature window, expiry, CDR times); default Date.now. */
   now?: () => number;
+  /** CDRs per Get400Cdr / DescribeCallBackCdr page (their `Offset`); default 100. */
+  cdrPageSize?: number;
   /** pino level of the server log; default "silent". */
   logLevel?: string;
   /** Where the log goes; default stdout. */
@@ -64,6 +66,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     now,
     recordingUrl: (callId) => `${base}/_sim/recordings/${callId}.wav`,
     defaults: options.callbackUrls ?? {},
+    cdrPageSize: options.cdrPageSize ?? DEFAULT_CDR_PAGE_SIZE,
   };
   if (options.bizAppId !== undefined) ctx.bizAppId = options.bizAppId;
   const reset = (): void => {

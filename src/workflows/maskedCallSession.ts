@@ -31,9 +31,13 @@ import { failureOf } from './failures.ts';
 import { RecordingArchiver } from './recordingArchiver.ts';
 import { SessionReferences } from './references.ts';
 import { handOver, newSession } from './sessionCarryOver.ts';
+import { awaitedCalls, CdrBackfill } from './sessionClosing.ts';
 import { SessionDisplay } from './sessionDisplay.ts';
 import { resolveSessionInput } from './sessionInput.ts';
 import { expiryAtBind, extendedExpiry, msUntilExpiry } from './ttl.ts';
+
+/** Longest wait, once the recordings are in, for their archiving to finish before unbinding. */
+const ARCHIVE_WAIT_MS = 120_000;
 
 /**
  * A masked-call session: binds a virtual number, follows its calls through signals, and unbinds when
@@ -53,8 +57,10 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   const callLog = new CallLog(state, seenEventIds);
   const references = new SessionReferences(state, input, bizIdsIssued, (note) => display.show(note));
   const archiver = new RecordingArchiver((callId, outcome) => callLog.update(callId, outcome));
+  const backfill = new CdrBackfill(state, input.bizAppId, (hangup) =>
+    onCallEvent(hangup, applyHangup, hangup.endCallTime),
+  );
   let endReason: SessionClosedReason | undefined;
-  let unbound = false;
 
   function onCallEvent<E extends { eventId: string; callId: string }>(
     event: E,
@@ -86,10 +92,12 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     closeSessionUpdate,
     async () => {
       endReason ??= 'closed-by-app';
-      await condition(() => unbound);
+      // Unbinding follows the closing wait; a caller that only needs the session ended waits for
+      // the update's acceptance instead (SessionClient.closeSession without `wait`).
+      await condition(() => state.status === 'closed');
       return state;
     },
-    { description: 'Unbind now; answers the state once unbound, then the run drains late events.' },
+    { description: 'End the session: answers its state once unbound, after its calls and recordings are in.' },
   );
 
   setHandler(
@@ -179,13 +187,35 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     }
   }
 
-  /** Gives back every reference, and any binding the session's calls revealed that is not its own. */
+  /**
+   * Closing: waits (bounded) for the calls to end and their recordings to arrive and be archived,
+   * backfills what the webhook lost, then gives back every reference and any binding the session's
+   * calls revealed that is not its own. A cancelled session does not wait, but still backfills.
+   */
   async function close(): Promise<void> {
-    await references.releaseAll();
-    state.closedReason = endReason;
+    state.closingAt = new Date().toISOString();
+    display.setStatus('closing');
+    const maxExpiresAt = Date.parse(state.maxExpiresAt ?? '') || 0;
+    const waitFor = async (done: () => boolean, forMs: number) => {
+      const left = Math.min(Date.now() + forMs, maxExpiresAt) - Date.now();
+      if (!done() && left > 0) await condition(done, left);
+    };
+    const waitMs = endReason === 'cancelled' ? 0 : input.recordingWaitSeconds * 1000;
+    await waitFor(() => Object.values(awaitedCalls(state)).every((ids) => ids.length === 0), waitMs);
+    await backfill.lookUp();
+    // Recordings found by now are stored before the binding goes; a stalled download is not waited for long.
+    await waitFor(() => archiver.idle, ARCHIVE_WAIT_MS);
+    noteMissingRecordings();
+    const releasedByPlatform = await references.releaseAll();
+    state.closedReason = releasedByPlatform ? 'released-by-platform' : endReason;
     state.closedAt = new Date().toISOString();
-    unbound = true;
-    display.setStatus('closed');
+    display.closed();
+  }
+
+  function noteMissingRecordings(): void {
+    const { unrecorded } = awaitedCalls(state);
+    if (unrecorded.length > 0) state.missingRecordings = unrecorded;
+    else delete state.missingRecordings;
   }
 
   for (const callId of archivesHandedOver ?? []) {
@@ -219,6 +249,9 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   } catch (error) {
     if (!isCancellation(error)) throw error;
   }
+  // Calls first seen while draining are backfilled too, so no lost CDR depends on the drain window.
+  await backfill.lookUp();
   await archiver.allSettled();
+  noteMissingRecordings();
   return state;
 }

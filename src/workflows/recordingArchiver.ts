@@ -62,6 +62,11 @@ export class RecordingArchiver {
     return [...this.running.keys()];
   }
 
+  /** Whether no archiving is under way. */
+  get idle(): boolean {
+    return this.running.size === 0;
+  }
+
   /** Resolves once no archiving is under way (each one has recorded its own outcome). */
   async allSettled(): Promise<void> {
     await condition(() => this.running.size === 0);

@@ -17,12 +17,18 @@ const { delVirtualNum } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.De
 
 /** Pause before retrying an unbind that failed for good (credentials, parameters): a human must act. */
 const STUCK_UNBIND_MAX_PAUSE_MS = 3_600_000;
+/**
+ * How long past maxExpiresAt unbinding is still tried. maxExpiresAt is counted from before the bind
+ * request and the platform counts MaxAssignTime from its bind, so by then plus clock skew between
+ * the two the platform has released the number itself.
+ */
+export const PLATFORM_RELEASE_MARGIN_MS = 60_000;
 
 type GetVirtualNumAnswer = Awaited<ReturnType<NppActivities['getVirtualNum']>>;
 
 /** A binding request's answer, or its failure; either way with the references it took unseen. */
 type BindingRequested =
-  | { response: GetVirtualNumAnswer; lostReferences: number }
+  | { response: GetVirtualNumAnswer; lostReferences: number; bizId: string }
   | { failure: unknown; lostReferences: number; unsettledBizId?: string };
 
 /** How a release left the session: still holding references, or ended by it. */
@@ -85,8 +91,9 @@ export class SessionReferences {
       }
       throw requested.failure;
     }
-    const { response, lostReferences } = requested;
+    const { response, lostReferences, bizId } = requested;
     this.state.bindId = response.BindId;
+    this.state.bindBizId = bizId;
     this.state.virtualNum = response.VirtualNum;
     this.state.heldReferences += 1 + lostReferences;
     this.state.platformRefNum = Number(response.RefNum ?? 1);
@@ -138,10 +145,9 @@ export class SessionReferences {
         const bindId = this.state.bindId as string;
         let ending: Released['ending'];
         try {
-          const response = await delVirtualNum.executeWithOptions(
-            { ...NPP_ACTIVITY_OPTIONS.DelVirtualNum, summary: `release ${bindId}` },
-            [this.delRequest(bindId)],
-          );
+          const response = await delVirtualNum.executeWithOptions(this.delOptions(`release ${bindId}`), [
+            this.delRequest(bindId),
+          ]);
           this.state.heldReferences--;
           this.state.platformRefNum = Number(response.RefLeftNum ?? 0);
           if (this.state.platformRefNum === 0) this.state.heldReferences = 0;
@@ -161,26 +167,30 @@ export class SessionReferences {
   /**
    * Once the operations under way finished: settles the requests whose outcome stayed unknown, then
    * gives back every reference held and any other binding the session's calls revealed (an orphan
-   * of a lost answer that got a call). Later add/release requests are refused.
+   * of a lost answer that got a call). Later add/release requests are refused. Answers whether it
+   * gave up on a DelVirtualNum that kept failing until the platform had released the number itself.
    */
-  releaseAll(): Promise<void> {
+  releaseAll(): Promise<boolean> {
     return this.mutex.runExclusive(() =>
       CancellationScope.nonCancellable(async () => {
         this.closing = true;
         await this.settleUnknownRequests();
         const { state } = this;
+        let releasedByPlatform = false;
         while (state.bindId && state.heldReferences > 0) {
           const left = await this.releaseUntilDone(state.bindId);
-          state.heldReferences = left === 0 ? 0 : state.heldReferences - 1;
-          state.platformRefNum = left;
+          releasedByPlatform ||= left === undefined;
+          state.heldReferences = left === undefined || left === 0 ? 0 : state.heldReferences - 1;
+          state.platformRefNum = left ?? 0;
         }
         const strays = state.calls.flatMap((call) =>
           call.bindId && call.bindId !== state.bindId ? [call.bindId] : [],
         );
         for (const bindId of new Set(strays)) {
           log.warn('releasing a binding of this session that it did not know it held', { bindId });
-          await this.releaseUntilDone(bindId);
+          releasedByPlatform ||= (await this.releaseUntilDone(bindId)) === undefined;
         }
+        return releasedByPlatform;
       }),
     );
   }
@@ -210,28 +220,59 @@ export class SessionReferences {
   }
 
   private delRequest(bindId: string) {
-    return { BindId: bindId, ...(this.input.bizAppId ? { BizAppId: this.input.bizAppId } : {}) };
+    // The binding's own BizId, when it is this session's binding; a stray's is unknown.
+    const bizId = bindId === this.state.bindId ? this.state.bindBizId : undefined;
+    return {
+      BindId: bindId,
+      ...(bizId ? { BizId: bizId } : {}),
+      ...(this.input.bizAppId ? { BizAppId: this.input.bizAppId } : {}),
+    };
+  }
+
+  /** When unbinding stops being tried: the platform has released the binding by itself. */
+  private releaseDeadline(): number {
+    return Date.parse(this.state.maxExpiresAt ?? '') + PLATFORM_RELEASE_MARGIN_MS;
+  }
+
+  /** DelVirtualNum's options: its retries end at the release deadline. */
+  private delOptions(summary: string) {
+    const left = this.releaseDeadline() - Date.now();
+    return {
+      ...NPP_ACTIVITY_OPTIONS.DelVirtualNum,
+      ...(left > 0 ? { scheduleToCloseTimeout: left } : {}),
+      summary,
+    };
   }
 
   /**
-   * DelVirtualNum until the platform confirms: the activity retries transient faults without limit;
-   * failures it cannot retry (credentials, parameters) need a human, so this keeps trying with growing
-   * pauses rather than forget a bound number. Answers the platform's RefLeftNum (0 when gone).
+   * DelVirtualNum until the platform confirms: the activity retries transient faults; failures it cannot
+   * retry (credentials, parameters, codes this project does not know) need a human, so this keeps
+   * trying with growing pauses rather than forget a bound number, until the release deadline: past
+   * MaxAssignTime the platform has released the number itself. Answers the platform's RefLeftNum (0 when
+   * gone), or undefined when it gave up at the deadline.
    */
-  private async releaseUntilDone(bindId: string): Promise<number> {
+  private async releaseUntilDone(bindId: string): Promise<number | undefined> {
+    const { state } = this;
     for (let attempt = 0; ; attempt++) {
+      const left = this.releaseDeadline() - Date.now();
+      if (!(left > 0)) {
+        log.error('unbind never succeeded; MaxAssignTime has passed, so the platform released it', { bindId });
+        return undefined;
+      }
       try {
-        const response = await delVirtualNum.executeWithOptions(
-          { ...NPP_ACTIVITY_OPTIONS.DelVirtualNum, summary: `unbind ${bindId}` },
-          [this.delRequest(bindId)],
-        );
+        const response = await delVirtualNum.executeWithOptions(this.delOptions(`unbind ${bindId}`), [
+          this.delRequest(bindId),
+        ]);
+        delete state.unbindFailure;
         return Number(response.RefLeftNum ?? 0);
       } catch (error) {
         if (isBindingGone(error)) return 0;
         const { code, message } = failureOf(error);
+        state.unbindFailure = { code, message };
         log.error('unbind failed; retrying after a pause', { bindId, code, message, attempt });
         this.changed(`unbind of ${bindId} failing: ${code}`);
-        await sleep(Math.min(60_000 * 2 ** attempt, STUCK_UNBIND_MAX_PAUSE_MS));
+        const pause = Math.min(60_000 * 2 ** attempt, STUCK_UNBIND_MAX_PAUSE_MS, this.releaseDeadline() - Date.now());
+        if (pause > 0) await sleep(pause);
       }
     }
   }
@@ -262,7 +303,7 @@ export class SessionReferences {
     for (;;) {
       const bizId = this.nextBizId();
       try {
-        return { response: await this.askUntilKnown(summary, bizId), lostReferences };
+        return { response: await this.askUntilKnown(summary, bizId), lostReferences, bizId };
       } catch (failure) {
         const outcome = bindFailureOutcome(failure);
         if (outcome === 'taken') lostReferences++;

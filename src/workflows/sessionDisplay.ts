@@ -1,10 +1,17 @@
 // What operators see of a session in Temporal UI: its status search attribute and current details.
 // Imports only @temporalio/workflow; masked numbers only.
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { NppBindId, NppCallId, NppSessionStatus, NppVirtualNum } from '../contract/searchAttributes.ts';
+import {
+  NppBindId,
+  NppCallId,
+  NppClosedReason,
+  NppSessionStatus,
+  NppVirtualNum,
+} from '../contract/searchAttributes.ts';
 import type { SessionFailedReason, SessionState, SessionStatus } from '../contract/session.ts';
 import { maskPhone } from '../phone.ts';
 import { recentCallIds } from './calls.ts';
+import { awaitedCalls } from './sessionClosing.ts';
 import type { ResolvedSessionInput } from './sessionInput.ts';
 
 /** Keeps NppSessionStatus and the UI's current details in step with the session's state. */
@@ -64,6 +71,12 @@ export class SessionDisplay {
     this.setStatus('failed');
   }
 
+  /** The session unbound: its reason becomes searchable (e.g. `released-by-platform`). */
+  closed(): void {
+    upsertSearchAttributes([{ key: NppClosedReason, value: this.state.closedReason ?? '' }]);
+    this.setStatus('closed');
+  }
+
   /** Moves the session to `status`, for search and for the UI. */
   setStatus(status: SessionStatus): void {
     this.state.status = status;
@@ -78,7 +91,13 @@ export class SessionDisplay {
     if (state.virtualNum) parts.push(`via ${state.virtualNum}`);
     const calls = state.calls.length + (state.earlierCalls?.count ?? 0);
     parts.push(`${calls} call(s)`, `${state.heldReferences} reference(s)`);
-    if (state.expiresAt && !state.closedAt) parts.push(`expires ${state.expiresAt}`);
+    if (state.status === 'closing') {
+      const { ongoing, unrecorded } = awaitedCalls(state);
+      parts.push(`waiting for ${ongoing.length} call(s) to end, ${unrecorded.length} recording(s)`);
+    } else if (state.expiresAt && !state.closedAt) {
+      parts.push(`expires ${state.expiresAt}`);
+    }
+    if (state.missingRecordings?.length) parts.push(`${state.missingRecordings.length} recording(s) missing`);
     if (note) parts.push(note);
     setCurrentDetails(parts.join(' · '));
   }

@@ -10,6 +10,8 @@ export const DEFAULT_TTL_SECONDS = 24 * 3600;
 /** GetVirtualNum.MaxAssignTime cannot exceed 168 hours. */
 export const MAX_TTL_SECONDS = 168 * 3600;
 export const DEFAULT_DRAIN_SECONDS = 300;
+/** The wait for calls to end and recordings to arrive before unbinding (GetVirtualNum.Record asks for it). */
+export const DEFAULT_RECORDING_WAIT_SECONDS = 600;
 export const MAX_ACCREDIT_LIST = 30;
 
 export const INVALID_SESSION_INPUT = 'InvalidSessionInput';
@@ -21,6 +23,7 @@ export interface ResolvedSessionInput extends SessionInput {
   maxTtlSeconds: number;
   statusFlag: number;
   drainSeconds: number;
+  recordingWaitSeconds: number;
 }
 
 const { reject, wholeNumber, key, statusFlag: checkStatusFlag, platformDst } = inputChecks(INVALID_SESSION_INPUT);
@@ -59,8 +62,18 @@ export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
   checkStatusFlag(statusFlag);
   const drainSeconds = input.drainSeconds ?? DEFAULT_DRAIN_SECONDS;
   wholeNumber(drainSeconds, 'drainSeconds', 0, 7 * 24 * 3600);
+  const recordingWaitSeconds = input.recordingWaitSeconds ?? DEFAULT_RECORDING_WAIT_SECONDS;
+  wholeNumber(recordingWaitSeconds, 'recordingWaitSeconds', 0, MAX_TTL_SECONDS);
   if (input.continueAsNewAfterEvents !== undefined) {
     wholeNumber(input.continueAsNewAfterEvents, 'continueAsNewAfterEvents', 100, 50_000);
   }
-  return { ...input, record: input.record ?? false, ttlSeconds, maxTtlSeconds, statusFlag, drainSeconds };
+  return {
+    ...input,
+    record: input.record ?? false,
+    ttlSeconds,
+    maxTtlSeconds,
+    statusFlag,
+    drainSeconds,
+    recordingWaitSeconds,
+  };
 }

@@ -52,11 +52,12 @@ describe('deploy/temporal/setup-namespace.sh', () => {
       NppBindId: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
       NppVirtualNum: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
       NppSessionStatus: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      NppClosedReason: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
       NppCallId: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
     });
 
     const second = await run('sh', [SCRIPT], { env });
-    expect(second.stdout.match(/search attribute Npp\w+ exists/g)).toHaveLength(4);
+    expect(second.stdout.match(/search attribute Npp\w+ exists/g)).toHaveLength(5);
   });
 
   it('fails, naming the address, when Temporal does not answer', async () => {

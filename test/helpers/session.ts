@@ -41,8 +41,9 @@ export async function startNppStack(options: Partial<SimulatorOptions> = {}): Pr
   const sim = await startSimulator({
     secretId: SECRET_ID,
     secretKey: SECRET_KEY,
-    delivery: { baseDelayMs: 20 },
     ...options,
+    // Recordings ready at the hangup unless a test asks for the platform's delay.
+    delivery: { baseDelayMs: 20, recordingDelayMs: 0, ...options.delivery },
   });
   const client = new NppClient({
     endpoint: sim.url,
@@ -89,7 +90,15 @@ export async function addFault(sim: Simulator, rule: object): Promise<void> {
 
 export async function startSession(client: Client, taskQueue: string, input: Partial<SessionInput>) {
   const sessionKey = input.sessionKey ?? `test-${randomUUID()}`;
-  const full = { sessionKey, mode: 'AXB', dst: phone(), drainSeconds: 0, ...input } as SessionInput;
+  // No drain and no wait for calls or recordings before unbinding, unless a test asks for them.
+  const full = {
+    sessionKey,
+    mode: 'AXB',
+    dst: phone(),
+    drainSeconds: 0,
+    recordingWaitSeconds: 0,
+    ...input,
+  } as SessionInput;
   return client.workflow.start(maskedCallSession, {
     args: [full],
     taskQueue,

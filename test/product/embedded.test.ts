@@ -120,7 +120,20 @@ describe('npp-temporal CLI against the embedded default', () => {
   it('drives a full session: start, calls, show, extend, list, close', async () => {
     const key = `cli-${randomUUID().slice(0, 8)}`;
     const [src, dst] = [phone(), phone()];
-    const started = await cli('session', 'start', '--key', key, '--src', src, '--dst', dst, '--record', '--json');
+    const started = await cli(
+      'session',
+      'start',
+      '--key',
+      key,
+      '--src',
+      src,
+      '--dst',
+      dst,
+      '--record',
+      '--recording-wait',
+      '30',
+      '--json',
+    );
     expect(started.stderr).toBe('');
     const { runId } = JSON.parse(started.stdout) as { runId: string };
     // Starting the same key again finds the running session instead of failing.
@@ -165,11 +178,15 @@ describe('npp-temporal CLI against the embedded default', () => {
       if (!listed.includes(key)) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(listed).toContain(`npp-session-${key}`);
+    expect((await cli('session', 'list', '--status', 'closing')).code).toBe(0);
 
-    const closed = await cli('session', 'close', key, '--json');
+    // --wait answers once the session is closed: its calls ended and recordings came, so it unbound.
+    const closed = await cli('session', 'close', key, '--wait', '--json');
+    expect(closed.stderr).toBe('');
     expect(JSON.parse(closed.stdout)).toMatchObject({ status: 'closed', closedReason: 'closed-by-app' });
     const bindings = (await (await fetch(`${env.NPP_SIM_URL}/_sim/bindings`)).json()) as { BindId: string }[];
     expect(bindings.map((binding) => binding.BindId)).not.toContain(state?.bindId);
+    expect((await cli('session', 'show', key)).stdout).toMatch(/status:\s+closed \(closed-by-app\)/);
 
     // Closing twice is idempotent: the same closed state, no error.
     const twice = await cli('session', 'close', key, '--json');
@@ -225,6 +242,7 @@ describe('npp-temporal CLI against the embedded default', () => {
         'NppBindId (KEYWORD)',
         'NppVirtualNum (KEYWORD)',
         'NppSessionStatus (KEYWORD)',
+        'NppClosedReason (KEYWORD)',
         'NppCallId (KEYWORD_LIST)',
       ],
       schedule: { id: 'npp-reconcile-cdrs', outcome: 'updated' },
@@ -249,6 +267,22 @@ describe('npp-temporal CLI against the embedded default', () => {
     [['session', 'show'], 2, /missing <key>/],
     [['session', 'extend', 'k', '--seconds', 'soon'], 2, /--seconds must be an integer/],
     [['session', 'list', '--status', 'done'], 2, /--status must be one of/],
+    [
+      [
+        'session',
+        'start',
+        '--key',
+        'k',
+        '--src',
+        '008613800000000',
+        '--dst',
+        '008613900000000',
+        '--recording-wait',
+        'soon',
+      ],
+      2,
+      /--recording-wait must be an integer from 0 to 604800/,
+    ],
     [['sim', 'call'], 2, /--session is required/],
     [['sim', 'progress', '--call', 'k', '--until', 'later'], 2, /--until must be one of/],
     [['callback', 'start', '--key', 'k', '--src', '008613800000000'], 2, /--dst is required/],

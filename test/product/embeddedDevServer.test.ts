@@ -91,7 +91,7 @@ describe('startEmbeddedStack without TEMPORAL_ADDRESS', () => {
     expect(state).toMatchObject({ status: 'open' });
     const bindings = (await (await fetch(`${stack.simulator?.url}/_sim/bindings`)).json()) as { BindId: string }[];
     expect(bindings.map((binding) => binding.BindId)).toEqual([state.bindId]);
-    expect(await sessions.closeSession(key)).toMatchObject({ status: 'closed' });
+    expect(await sessions.closeSession(key, { wait: true })).toMatchObject({ status: 'closed' });
   });
 
   it('attaches to a server already listening on the given port instead of starting another', async () => {

@@ -71,7 +71,7 @@ describe('npm start in production mode', () => {
     const bindings = (await (await fetch(`${platform.url}/_sim/bindings`)).json()) as { BindId: string }[];
     expect(state.bindId).toBeTruthy();
     expect(bindings.map((binding) => binding.BindId)).toContain(state.bindId);
-    expect(await (app as ConnectedApp).sessions.closeSession(key)).toMatchObject({ status: 'closed' });
+    expect(await (app as ConnectedApp).sessions.closeSession(key, { wait: true })).toMatchObject({ status: 'closed' });
   });
 
   it('stops on Ctrl-C with exit code 0, the simulator port still closed', async () => {

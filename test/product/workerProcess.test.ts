@@ -27,7 +27,11 @@ let webhookUrl: string;
 let workerSecret: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ secretId: SECRET_ID, secretKey: SECRET_KEY, delivery: { baseDelayMs: 20 } });
+  sim = await startSimulator({
+    secretId: SECRET_ID,
+    secretKey: SECRET_KEY,
+    delivery: { baseDelayMs: 20, recordingDelayMs: 0 },
+  });
   archiveDir = await mkdtemp(join(tmpdir(), 'npp-worker-archive-'));
   const [metricsPort, webhookPort] = [await freePort(), await freePort()];
   metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
@@ -97,7 +101,7 @@ describe('node src/worker.ts', () => {
     expect(withCall.status).toBe('in-progress');
     expect(withCall.calls).toMatchObject([{ state: 'ended' }]);
 
-    const closed = await (app as ConnectedApp).sessions.closeSession(key);
+    const closed = await (app as ConnectedApp).sessions.closeSession(key, { wait: true });
     expect(closed).toMatchObject({ status: 'closed', closedReason: 'closed-by-app' });
   });
 

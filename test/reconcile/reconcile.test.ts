@@ -34,7 +34,9 @@ beforeAll(async () => {
   sim = await startSimulator({
     secretId: SECRET_ID,
     secretKey: SECRET_KEY,
-    delivery: { baseDelayMs: 50, maxAttempts: 10 },
+    delivery: { baseDelayMs: 50, maxAttempts: 10, recordingDelayMs: 0 },
+    // Small pages: a pass reads several, as a busy platform's would.
+    cdrPageSize: 2,
   });
   npp = new NppClient({ endpoint: sim.url, secretId: SECRET_ID, secretKey: SECRET_KEY, bizAppId: BIZ_APP_ID });
   activities = createActivities({ client: npp, callbacks: { publicUrl: webhook.base, secret: SECRET }, temporal });
@@ -308,6 +310,35 @@ describe('CDR reconciliation', () => {
         workflowId: `reconcile-${randomUUID()}`,
       });
       await expect(failed).rejects.toMatchObject({ cause: { type: 'InvalidReconcileInput' } });
+    });
+  });
+
+  it('pages through every CDR of the window (page size 2, five lost calls: three pages at least)', async () => {
+    await withWorker({ activities }, async ({ client, taskQueue }) => {
+      const src = phone();
+      const handle = await startSession(client, taskQueue, { src });
+      await expect
+        .poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum), { timeout: 10_000 })
+        .toBeTruthy();
+      const { virtualNum } = await handle.query(sessionStateQuery);
+      await setDelivery(sim, { drop: true });
+      const lost: string[] = [];
+      for (let i = 0; i < 5; i++) lost.push(await simulateCall(virtualNum as string, src));
+      await setDelivery(sim, { drop: false });
+      const since = Date.now();
+
+      const result = await client.workflow.execute(reconcileCdrs, {
+        args: [{ lookbackSeconds: 900 }],
+        taskQueue,
+        workflowId: `reconcile-pages-${randomUUID()}`,
+      });
+      expect(result.sessions.cdrs).toBeGreaterThanOrEqual(5);
+      const requests = (await (await fetch(`${sim.url}/_sim/requests`)).json()) as { at: number; action: string }[];
+      const pages = requests.filter((request) => request.action === 'Get400Cdr' && request.at >= since);
+      expect(pages.length).toBeGreaterThanOrEqual(3);
+      const calls = (await handle.query(sessionStateQuery)).calls;
+      for (const callId of lost) expect(calls.find((call) => call.callId === callId)?.endStatus).toBe(1);
+      await handle.executeUpdate(closeSessionUpdate);
     });
   });
 });

@@ -1,10 +1,19 @@
-// The app's client starts sessions as a human sees them in Temporal UI (masked) and idempotently.
+// The app's client starts sessions as a human sees them in Temporal UI (masked) and idempotently,
+// and closes them, waiting if asked until the number is released.
 import { randomUUID } from 'node:crypto';
-import { describe, expect } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { SessionCloseTimeoutError, waitUntilClosed } from '../../src/client/closeWait.ts';
 import { SessionClient } from '../../src/client/sessions.ts';
-import { closeSessionUpdate } from '../../src/contract/session.ts';
+import {
+  callRecordingSignal,
+  closeSessionUpdate,
+  type SessionState,
+  type SessionStatus,
+  sessionWorkflowId,
+} from '../../src/contract/session.ts';
 import { test } from '../helpers/fixtures.ts';
-import { phone, simBindings, waitUntilBound } from '../helpers/session.ts';
+import { answeredCallEvents, deliver, phone, simBindings, waitUntilBound } from '../helpers/session.ts';
 
 describe('SessionClient.startSession', () => {
   test('shows a masked summary and returns the same run for the same key, running or finished', async ({
@@ -32,5 +41,114 @@ describe('SessionClient.startSession', () => {
     // After it completed, the key still names that run: nothing starts, nothing binds.
     expect(await sessions.startSession(input)).toEqual(started);
     expect((await handle.describe()).runId).toBe(started.runId);
+  });
+});
+
+describe('SessionClient.closeSession', () => {
+  /**
+   * A bound, recorded session with one answered call whose recording has not come: closing waits
+   * for it (up to recordingWaitSeconds) before unbinding.
+   */
+  async function sessionAwaitingRecording(client: Client, taskQueue: string) {
+    const sessions = new SessionClient({ client, taskQueue });
+    const [src, dst] = [phone(), phone()];
+    const sessionKey = `app-${randomUUID()}`;
+    await sessions.startSession({
+      sessionKey,
+      mode: 'AXB',
+      src,
+      dst,
+      record: true,
+      recordingWaitSeconds: 120,
+      drainSeconds: 0,
+    });
+    const handle = client.workflow.getHandle(sessionWorkflowId(sessionKey));
+    const { bindId } = await waitUntilBound(handle);
+    const callId = `call-${randomUUID()}`;
+    const start = Math.floor(Date.now() / 1000);
+    await deliver(handle, answeredCallEvents({ callId, bindId, caller: src, callee: dst, start, talkSeconds: 5 }));
+    const recordingArrives = () =>
+      handle.signal(callRecordingSignal, {
+        eventId: `${callId}-record`,
+        callId,
+        bindId,
+        recordUrl: `https://recordings.example.com/${callId}.mp3`,
+      });
+    return { sessions, sessionKey, callId, recordingArrives };
+  }
+
+  test('answers at once with the closing state, the number still bound while the session waits', async ({
+    npp,
+    worker: { client, taskQueue },
+  }) => {
+    const { sessions, sessionKey, recordingArrives } = await sessionAwaitingRecording(client, taskQueue);
+    const closing = await sessions.closeSession(sessionKey);
+    expect(closing).toMatchObject({ status: 'closing', closingAt: expect.any(String) });
+    expect(closing.closedAt).toBeUndefined();
+    expect(await simBindings(npp.sim)).toHaveLength(1);
+
+    await recordingArrives();
+    await expect.poll(() => sessions.getSession(sessionKey).then((state) => state.status)).toBe('closed');
+  });
+
+  test('with wait, answers the closed state once the recording came and the number is released', async ({
+    npp,
+    worker: { client, taskQueue },
+  }) => {
+    const { sessions, sessionKey, callId, recordingArrives } = await sessionAwaitingRecording(client, taskQueue);
+    const closed = sessions.closeSession(sessionKey, { wait: true, timeoutMs: 30_000 });
+    await expect.poll(() => sessions.getSession(sessionKey).then((state) => state.status)).toBe('closing');
+    expect(await simBindings(npp.sim)).toHaveLength(1);
+
+    await recordingArrives();
+    const state = await closed;
+    expect(state).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
+    expect(state.calls).toMatchObject([{ callId, state: 'ended', recordUrl: expect.any(String) }]);
+    expect(state.missingRecordings).toBeUndefined();
+    expect(await simBindings(npp.sim)).toEqual([]);
+  });
+});
+
+describe('waitUntilClosed', () => {
+  const state = (status: SessionStatus): SessionState => ({
+    sessionKey: 'k',
+    mode: 'XB',
+    status,
+    dst: '0086138****0000',
+    record: true,
+    bizId: 'b',
+    heldReferences: status === 'closing' ? 1 : 0,
+    calls: [],
+    createdAt: '2025-01-01T00:00:00.000Z',
+    ...(status === 'closing' ? { closingAt: '2025-01-01T01:00:00.000Z' } : {}),
+  });
+
+  it('answers a closed or failed state at once, without reading', async () => {
+    const read = () => Promise.reject(new Error('not to be read'));
+    expect((await waitUntilClosed(state('closed'), read, 0)).status).toBe('closed');
+    expect((await waitUntilClosed(state('failed'), read, 0)).status).toBe('failed');
+  });
+
+  it('reads a closing session until it is closed', async () => {
+    const answers = [state('closing'), state('closing'), state('closed')];
+    let reads = 0;
+    const read = async () => answers[reads++] as SessionState;
+    expect(await waitUntilClosed(state('closing'), read, 10_000)).toMatchObject({ status: 'closed' });
+    expect(reads).toBe(3);
+  });
+
+  it('gives up after the timeout, naming the session and where it stands', async () => {
+    const started = Date.now();
+    const waited = waitUntilClosed(state('closing'), async () => state('closing'), 600);
+    await expect(waited).rejects.toBeInstanceOf(SessionCloseTimeoutError);
+    await expect(waited).rejects.toMatchObject({
+      name: 'SessionCloseTimeoutError',
+      state: { status: 'closing' },
+      message: expect.stringMatching(
+        /^session k is still closing \(closing since 2025-01-01T01:00:00\.000Z\) after waiting 1 s/,
+      ),
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(590);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

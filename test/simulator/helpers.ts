@@ -11,7 +11,12 @@ export const SECRET_KEY = 'test-secret-key';
 export const APP_ID = '1400000001';
 
 export function startSim(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
-  return startSimulator({ secretId: SECRET_ID, secretKey: SECRET_KEY, delivery: { baseDelayMs: 10 }, ...options });
+  return startSimulator({
+    secretId: SECRET_ID,
+    secretKey: SECRET_KEY,
+    ...options,
+    delivery: { baseDelayMs: 10, recordingDelayMs: 0, ...options.delivery },
+  });
 }
 
 export interface CallOptions {

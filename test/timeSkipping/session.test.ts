@@ -65,7 +65,8 @@ describe('maskedCallSession on skipped time', () => {
     const ttlSeconds = 60;
     const state = await stack.withWorker({ ...activities, delVirtualNum: unbind.activity }, (taskQueue) =>
       stack.env.client.workflow.execute(maskedCallSession, {
-        args: [sessionInput({ ttlSeconds, drainSeconds: 0 })],
+        // MaxAssignTime well past the pauses: the platform has not released the binding by itself.
+        args: [sessionInput({ ttlSeconds, maxTtlSeconds: 2 * 3600, drainSeconds: 0 })],
         taskQueue,
         workflowId: `ts-unbind-${randomUUID()}`,
       }),
@@ -83,5 +84,33 @@ describe('maskedCallSession on skipped time', () => {
       ttlSeconds * 1000 + pausedMs,
     );
     expect(await bindings()).toEqual([]);
+  });
+
+  it('stops unbinding at MaxAssignTime and ends released-by-platform when DelVirtualNum never succeeds', async () => {
+    const activities = createActivities({ client: stack.client });
+    // A code this project does not know: never read as "binding gone", so the session keeps trying.
+    const unbind = recorded(async () => {
+      throw ApplicationFailure.nonRetryable('DelVirtualNum: 9999: unknown', '9999');
+    });
+    const state = await stack.withWorker({ ...activities, delVirtualNum: unbind.activity }, (taskQueue) =>
+      stack.env.client.workflow.execute(maskedCallSession, {
+        args: [sessionInput({ ttlSeconds: 3600, maxTtlSeconds: 6 * 3600, drainSeconds: 0 })],
+        taskQueue,
+        workflowId: `ts-released-${randomUUID()}`,
+      }),
+    );
+
+    expect(state).toMatchObject({
+      status: 'closed',
+      closedReason: 'released-by-platform',
+      heldReferences: 0,
+      unbindFailure: { code: '9999' },
+    });
+    // Tried with growing pauses until MaxAssignTime, then no more: the loop ends.
+    const last = unbind.scheduledAtMs.at(-1) as number;
+    expect(unbind.scheduledAtMs.length).toBeGreaterThan(3);
+    expect(last).toBeLessThanOrEqual(Date.parse(state.maxExpiresAt ?? '') + 60_000);
+    expect(Date.parse(state.closedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(state.maxExpiresAt ?? ''));
+    await fetch(`${stack.sim.url}/_sim/reset`, { method: 'POST' });
   });
 });

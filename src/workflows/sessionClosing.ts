@@ -1,0 +1,73 @@
+// What a session collects before it unbinds: its calls' ends, their recordings, and the CDRs the
+// webhook never brought. Imports only @temporalio/workflow and pure modules.
+import { log, proxyActivities } from '@temporalio/workflow';
+import { SESSION_CDR_LOOKUP_OPTIONS } from '../activities/options.ts';
+import type { SessionCdrActivities } from '../activities/sessionCdrActivities.ts';
+import type { CallHangupEvent, CallRecord, SessionState } from '../contract/session.ts';
+import { failureOf } from './failures.ts';
+
+const { lookUpSessionHangups } = proxyActivities<SessionCdrActivities>(SESSION_CDR_LOOKUP_OPTIONS);
+
+/** Slack around the session's lifetime when asking Get400Cdr for its calls (clock skew). */
+const CDR_WINDOW_SLACK_SECONDS = 600;
+
+const answered = (call: CallRecord) => call.answeredAt !== undefined || (call.dstDuration ?? 0) > 0;
+
+/**
+ * The calls a closing session still waits for: those still ringing or talking, and, when it records,
+ * answered calls whose recording URL has not come yet (the platform asks to unbind only after the
+ * recording callback: GetVirtualNumRequest.Record).
+ */
+export function awaitedCalls(state: SessionState): { ongoing: string[]; unrecorded: string[] } {
+  return {
+    ongoing: state.calls.filter((call) => call.state !== 'ended').map((call) => call.callId),
+    unrecorded: state.record
+      ? state.calls.filter((call) => answered(call) && !call.recordUrl).map((call) => call.callId)
+      : [],
+  };
+}
+
+/**
+ * Asks the platform (Get400Cdr by CallId) for the CDR of each call that lacks its hangup CDR, or, in
+ * a recorded session, its recording URL (the CDR carries it): the session itself backfills what the
+ * webhook lost, with no schedule running. Each call is asked for once per run. A lookup that fails
+ * is logged and never holds up unbinding; the reconciliation schedule may still find the CDR.
+ */
+export class CdrBackfill {
+  private readonly asked = new Set<string>();
+  private readonly state: SessionState;
+  private readonly bizAppId: string | undefined;
+  private readonly apply: (event: CallHangupEvent) => void;
+
+  /** `apply` folds a found CDR into the session as its webhook event would have been. */
+  constructor(state: SessionState, bizAppId: string | undefined, apply: (event: CallHangupEvent) => void) {
+    this.state = state;
+    this.bizAppId = bizAppId;
+    this.apply = apply;
+  }
+
+  /** Looks up the calls still lacking their CDR (or recording URL) that were not asked for yet. */
+  async lookUp(): Promise<void> {
+    const { state } = this;
+    const lacking = state.calls.filter(
+      (call) =>
+        !this.asked.has(call.callId) &&
+        (call.endStatus === undefined || (state.record && answered(call) && !call.recordUrl)),
+    );
+    if (lacking.length === 0) return;
+    for (const call of lacking) this.asked.add(call.callId);
+    const started = Math.floor(Date.parse(state.createdAt) / 1000);
+    const earliest = Math.min(started, ...lacking.map((call) => call.startedAt ?? started));
+    try {
+      const hangups = await lookUpSessionHangups({
+        callIds: lacking.map((call) => call.callId),
+        start: earliest - CDR_WINDOW_SLACK_SECONDS,
+        end: Math.floor(Date.now() / 1000) + CDR_WINDOW_SLACK_SECONDS,
+        ...(this.bizAppId ? { bizAppId: this.bizAppId } : {}),
+      });
+      for (const hangup of hangups) this.apply(hangup);
+    } catch (error) {
+      log.warn('looking up missing CDRs failed; reconciliation may still find them', failureOf(error));
+    }
+  }
+}
