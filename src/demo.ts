@@ -27,11 +27,11 @@ async function waitFor(what: string, read: () => Promise<SessionState>, done: (s
   }
 }
 
-async function dial(virtualNum: string, party: 'A' | 'B', durationSeconds: number) {
+async function dial(virtualNum: string, bindId: string | undefined, party: 'A' | 'B', durationSeconds: number) {
   const response = await request(`${simUrl}/_sim/calls`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ virtualNum, party, outcome: 'answered', durationSeconds, wait: true }),
+    body: JSON.stringify({ virtualNum, bindId, party, outcome: 'answered', durationSeconds, wait: true }),
   });
   const body = (await response.body.json()) as { CallId: string; error?: string };
   if (response.statusCode >= 400) throw new Error(`simulator: ${body.error ?? response.statusCode}`);
@@ -57,7 +57,7 @@ try {
     ['A', 42],
     ['B', 17],
   ] as const) {
-    const callId = await dial(bound.virtualNum, party, seconds);
+    const callId = await dial(bound.virtualNum, bound.bindId, party, seconds);
     console.log(`Call ${callId}: ${party === 'A' ? 'A → B' : 'B → A'}, talked ${seconds}s`);
   }
   await waitFor(

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { archiveConfigFromEnv } from './archive/config.ts';
 import { cacheDir } from './cacheDir.ts';
 import { NppClient } from './npp/client.ts';
-import { ensureReconcileSchedule } from './schedules/reconcileSchedule.ts';
+import { ensureReconcileSchedule, reconcileInputFromEnv } from './schedules/reconcileSchedule.ts';
 import { type Simulator, startSimulator } from './simulator/server.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, loadTemporalConfig } from './temporal/connection.ts';
 import { dataConverterFromEnv } from './temporal/dataConverter.ts';
@@ -129,7 +129,9 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
     stops.push(() => client.connection.close());
     if (!production && !temporal.owned) await refuseOthersWorkers(client, temporal, workerConfig.taskQueue);
     // What `npp-temporal setup` does on a real deployment; a shared production namespace keeps its own.
-    if (!production) await ensureReconcileSchedule(client, { taskQueue: workerConfig.taskQueue });
+    if (!production) {
+      await ensureReconcileSchedule(client, { taskQueue: workerConfig.taskQueue, input: reconcileInputFromEnv(env) });
+    }
     const archive = archiveConfigFromEnv(env);
     const workers = await createNppWorkers({
       connection,

@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { CALLBACK_WORKFLOW_TYPE, callBackStateQuery } from '../contract/callBack.ts';
+import { CALLBACK_WORKFLOW_TYPE, type CallBackState, callBackStateQuery } from '../contract/callBack.ts';
 import { RECONCILE_NOT_CONFIGURED } from '../contract/failures.ts';
 import type { CdrWindow, ReconcileCounts } from '../contract/reconcile.ts';
-import { type EarlierCalls, SESSION_WORKFLOW_TYPE, sessionStateQuery } from '../contract/session.ts';
+import { type EarlierCalls, SESSION_WORKFLOW_TYPE, type SessionState, sessionStateQuery } from '../contract/session.ts';
 import { type ParsedCallback, parseCallback, signalParsed } from '../npp/callbacks/events.ts';
 import { InvalidPayloadError } from '../npp/callbacks/fields.ts';
 import type { NppClient } from '../npp/client.ts';
@@ -47,6 +47,8 @@ type Standing = 'has-cdr' | 'lacks-cdr' | 'not-listed' | 'maybe-dropped';
 interface CdrTarget {
   workflowType: string;
   standing(handle: Handle, cdr: ParsedCallback): Promise<Standing>;
+  /** Whether the final state of a closed workflow (its result) has the CDR's call ended. */
+  closedWith(result: unknown, cdr: ParsedCallback): boolean;
 }
 
 const SESSIONS: CdrTarget = {
@@ -58,12 +60,19 @@ const SESSIONS: CdrTarget = {
     const startedAt = cdr.signalName === 'callHangup' ? cdr.event.callCenterAcceptTime : undefined;
     return mayHaveDropped(state.earlierCalls, startedAt) ? 'maybe-dropped' : 'not-listed';
   },
+  closedWith(result, cdr) {
+    const call = (result as SessionState).calls.find((candidate) => candidate.callId === cdr.callId);
+    return call?.endStatus !== undefined;
+  },
 };
 
 const CALL_BACKS: CdrTarget = {
   workflowType: CALLBACK_WORKFLOW_TYPE,
   async standing(handle) {
     return (await handle.query(callBackStateQuery)).cdr === undefined ? 'lacks-cdr' : 'has-cdr';
+  },
+  closedWith(result) {
+    return (result as CallBackState).cdr !== undefined;
   },
 };
 
@@ -136,6 +145,29 @@ export function createReconcileActivities({ client, temporal }: ReconcileActivit
     return first ? { signal: temporalClient().workflow.getHandle(first.workflowId) } : { skip: 'noOwner' };
   }
 
+  /**
+   * A CDR of a call a closed workflow lists: it no longer takes signals, so it either ended with the
+   * call's CDR (read from its result: one history read, no replay) or the CDR is `unclaimed`, logged
+   * with its CallId and workflow so an operator can attach it. Sessions look up their own missing
+   * CDRs before closing, so an unclaimed one is a CDR the platform produced only later.
+   */
+  async function closedHolderStanding(
+    target: CdrTarget,
+    workflowId: string,
+    cdr: ParsedCallback,
+  ): Promise<'alreadyApplied' | 'unclaimed'> {
+    try {
+      const result = await temporalClient().connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+        temporalClient().workflow.getHandle(workflowId).result(),
+      );
+      if (target.closedWith(result, cdr)) return 'alreadyApplied';
+    } catch {
+      // Failed, cancelled or terminated (no result), or unreadable now: the CDR is not known to be applied.
+    }
+    Context.current().log.warn('CDR of a closed workflow that lacks it: unclaimed', { callId: cdr.callId, workflowId });
+    return 'unclaimed';
+  }
+
   async function deliver(target: CdrTarget, cdrs: readonly object[]): Promise<ReconcileCounts> {
     const counts: ReconcileCounts = {
       cdrs: cdrs.length,
@@ -143,6 +175,7 @@ export function createReconcileActivities({ client, temporal }: ReconcileActivit
       alreadyApplied: 0,
       noOwner: 0,
       maybeDropped: 0,
+      unclaimed: 0,
       invalid: 0,
     };
     const parsed: ParsedCallback[] = [];
@@ -164,7 +197,12 @@ export function createReconcileActivities({ client, temporal }: ReconcileActivit
       for (const cdr of batch) {
         // Per CDR: a few unanswered queries in a row must not look like a stuck activity.
         context.heartbeat({ done: done++ });
-        const decision = await decide(target, cdr, owners.get(cdr)?.running ?? []);
+        const owner = owners.get(cdr);
+        if (owner?.running.length === 0 && owner.closedHolder !== undefined) {
+          counts[await closedHolderStanding(target, owner.closedHolder, cdr)]++;
+          continue;
+        }
+        const decision = await decide(target, cdr, owner?.running ?? []);
         if ('skip' in decision) {
           counts[decision.skip]++;
           continue;

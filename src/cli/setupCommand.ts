@@ -2,7 +2,11 @@
 // attributes and the CDR reconciliation schedule. Safe to run on every deployment.
 import type { ConnectedApp } from '../client/connect.ts';
 import { NPP_SEARCH_ATTRIBUTES } from '../contract/searchAttributes.ts';
-import { ensureReconcileSchedule, RECONCILE_SCHEDULE_ID } from '../schedules/reconcileSchedule.ts';
+import {
+  ensureReconcileSchedule,
+  RECONCILE_SCHEDULE_ID,
+  reconcileInputFromEnv,
+} from '../schedules/reconcileSchedule.ts';
 import { registerSearchAttributes } from '../temporal/devServer.ts';
 import { type Output, printResult, withApp } from './output.ts';
 
@@ -10,7 +14,10 @@ export async function setupCommand(connect: () => Promise<ConnectedApp>, output:
   await withApp(connect, async (app) => {
     const namespace = app.client.options.namespace;
     await registerSearchAttributes(app.connection, namespace);
-    const schedule = await ensureReconcileSchedule(app.client, { taskQueue: app.taskQueue });
+    const schedule = await ensureReconcileSchedule(app.client, {
+      taskQueue: app.taskQueue,
+      input: reconcileInputFromEnv(),
+    });
     const result = {
       namespace,
       searchAttributes: NPP_SEARCH_ATTRIBUTES.map((attribute) => `${attribute.name} (${attribute.type})`),

@@ -41,6 +41,7 @@ export async function simCommand(
     }
     const call = await post<SessionCallResult>(`${simUrl}/_sim/calls`, {
       virtualNum: state.virtualNum,
+      bindId: state.bindId,
       party,
       outcome: values.outcome ?? 'answered',
       durationSeconds,

@@ -6,14 +6,20 @@ export const RECONCILE_WORKFLOW_TYPE = 'reconcileCdrs';
 export const DEFAULT_RECONCILE_LOOKBACK_SECONDS = 3600;
 
 export interface ReconcileInput {
-  /**
-   * How far back each run looks, in seconds; the platform selects CDRs by call start, so this
-   * must cover the schedule interval plus the longest call. Default 3600.
-   */
+  /** How far back each run looks for calls that ended, in seconds: well over the schedule's interval. Default 3600. */
   lookbackSeconds?: number;
-  /** BizAppId when it differs from the worker's NPP_BIZ_APP_ID. */
-  bizAppId?: string;
+  /**
+   * The longest call, in seconds. The platform selects CDRs by call start (an assumption: the seed
+   * says only "话单开始时间戳"), so the window starts this much earlier than the look-back, and a call
+   * longer than the look-back is still found. Default 7200.
+   */
+  longestCallSeconds?: number;
+  /** Every BizAppId the deployment uses (NPP_RECONCILE_BIZ_APP_IDS); default the worker's NPP_BIZ_APP_ID. */
+  bizAppIds?: string[];
 }
+
+/** Default longest call the window reaches back for. */
+export const DEFAULT_LONGEST_CALL_SECONDS = 7200;
 
 /** The time range asked of the platform: unix seconds, inclusive. */
 export interface CdrWindow {
@@ -37,14 +43,20 @@ export interface ReconcileCounts {
    * call already (SessionState.earlierCalls), so signalling could add it twice. Left alone.
    */
   maybeDropped: number;
+  /**
+   * CDRs of calls a closed workflow lists without their CDR: it takes no signal any more, so they are
+   * logged (CallId and workflow id, warn) for an operator to attach.
+   */
+  unclaimed: number;
   /** Records the webhook's parser refuses too. */
   invalid: number;
 }
 
 export interface ReconcileResult {
+  /** The window of the first BizAppId (every BizAppId is asked for the same time range). */
   window: CdrWindow;
-  /** Get400Cdr → maskedCallSession. */
+  /** Get400Cdr → maskedCallSession, summed over the BizAppIds. */
   sessions: ReconcileCounts;
-  /** DescribeCallBackCdr → callBackCall. */
+  /** DescribeCallBackCdr → callBackCall, summed over the BizAppIds. */
   callBacks: ReconcileCounts;
 }

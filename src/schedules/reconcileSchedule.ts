@@ -50,3 +50,19 @@ export async function ensureReconcileSchedule(
   await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action, policies }));
   return 'updated';
 }
+
+/**
+ * The schedule's input from the environment: NPP_RECONCILE_BIZ_APP_IDS, a comma-separated list of
+ * every BizAppId the deployment's sessions and callback calls use (those given per session too);
+ * unset, each pass asks with the worker's NPP_BIZ_APP_ID.
+ */
+export function reconcileInputFromEnv(env: NodeJS.ProcessEnv = process.env): ReconcileInput {
+  const bizAppIds = (env.NPP_RECONCILE_BIZ_APP_IDS ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  for (const id of bizAppIds) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new Error(`NPP_RECONCILE_BIZ_APP_IDS has an invalid BizAppId: ${id}`);
+  }
+  return bizAppIds.length > 0 ? { bizAppIds } : {};
+}

@@ -5,8 +5,10 @@ import { type CallbackCall, DEFAULT_MAX_ASSIGN_SECONDS, MAX_ASSIGN_SECONDS } fro
 import {
   accreditList,
   bizId,
+  bounded,
   flag,
   integer,
+  mobile,
   optional,
   type Params,
   phone,
@@ -72,6 +74,7 @@ const GetVirtualNum: Handler<'GetVirtualNum'> = (ctx, p) => {
     ...withOptional('assignVirtualNum', phone(p, 'AssignVirtualNum')),
     record: flag(p, 'Record'),
     ...withOptional('bizId', bizId(p, 16)),
+    ...withOptional('cityId', optional(p, 'CityId')),
     maxAssignSeconds: integer(p, 'MaxAssignTime', 1, MAX_ASSIGN_SECONDS) ?? DEFAULT_MAX_ASSIGN_SECONDS,
     statusFlag: statusFlag(p),
     urls: urls(p),
@@ -88,7 +91,7 @@ const DelVirtualNum: Handler<'DelVirtualNum'> = (ctx, p) => {
 const CreateCallBack: Handler<'CreateCallBack'> = (ctx, p) => {
   const call: CallbackCall = {
     callId: newCallId(),
-    src: requiredPhone(p, 'Src'),
+    src: mobile(p, 'Src'),
     dst: requiredPhone(p, 'Dst'),
     srcDisplayNum: optional(p, 'SrcDisplayNum') ?? ctx.state.nextDisplayNum(),
     dstDisplayNum: optional(p, 'DstDisplayNum') ?? ctx.state.nextDisplayNum(),
@@ -97,7 +100,7 @@ const CreateCallBack: Handler<'CreateCallBack'> = (ctx, p) => {
     statusFlag: statusFlag(p),
     urls: urls(p),
     ...withOptional('bizId', bizId(p, 64)),
-    ...withOptional('orderId', optional(p, 'OrderId')),
+    ...withOptional('orderId', bounded(p, 'OrderId', 64)),
     ...withOptional('lastCallId', optional(p, 'LastCallId')),
     ...withOptional('preCallerHandle', preCallerHandle(p)),
     stage: 'created',

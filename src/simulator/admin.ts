@@ -42,7 +42,7 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
     const b = body(request.body);
     if (typeof b.virtualNum !== 'string') throw new AdminFailure(400, 'virtualNum must be a string');
     // `party` lets tools that only see masked numbers (the CLI, the demo) dial as A or B.
-    const caller = b.party === undefined ? b.caller : partyNumber(ctx, b.virtualNum, b.party);
+    const caller = b.party === undefined ? b.caller : partyNumber(ctx, b.virtualNum, b.party, b.bindId);
     if (typeof caller !== 'string' || !isPhone(caller)) throw new AdminFailure(400, 'caller must be a 0086 number');
     const result = simulateSessionCall(ctx, {
       virtualNum: b.virtualNum,
@@ -188,10 +188,16 @@ function deliveryPatch(b: Body): Partial<DeliveryOptions> {
   return patch;
 }
 
-/** The number of side A (src) or B (dst) of the binding on `virtualNum`. */
-function partyNumber(ctx: DriverContext, virtualNum: string, party: unknown): string | undefined {
+/**
+ * The number of side A (src) or B (dst) of the binding on `virtualNum`: the one named by `bindId`, or
+ * the only one, since AXB pairs share numbers.
+ */
+function partyNumber(ctx: DriverContext, virtualNum: string, party: unknown, bindId: unknown): string | undefined {
   if (party !== 'A' && party !== 'B') throw new AdminFailure(400, 'party must be A or B');
-  const binding = ctx.state.bindingOfNumber(virtualNum);
+  if (bindId !== undefined && typeof bindId !== 'string') throw new AdminFailure(400, 'bindId must be a string');
+  const candidates = ctx.state.bindingsOfNumber(virtualNum).filter((b) => bindId === undefined || b.bindId === bindId);
+  if (candidates.length > 1) throw new AdminFailure(400, 'virtual number is shared by several bindings: give bindId');
+  const [binding] = candidates;
   if (!binding) throw new AdminFailure(404, 'virtual number is not bound');
   const number = party === 'A' ? binding.src : binding.dst;
   if (number === undefined) throw new AdminFailure(400, 'an XB binding has no side A: give caller');

@@ -75,7 +75,7 @@ async function handle(options: ApiOptions, request: FastifyRequest, reply: Fasti
     const params = parseParams(body);
     const id = (name: string) =>
       typeof params[name] === 'string' && params[name] !== '' ? { [name]: params[name] } : {};
-    ctx.state.logRequest({ action, ...id('BindId'), ...id('BizId'), ...id('CallId') });
+    ctx.state.logRequest({ action, ...id('BizAppId'), ...id('BindId'), ...id('BizId'), ...id('CallId') });
 
     const fault = faults.take(action);
     if (await applyTransportFault(fault, request, reply)) return reply;

@@ -21,8 +21,11 @@ export interface DriverContext {
   /** Unix milliseconds. */
   now: () => number;
   recordingUrl: (callId: string) => string;
-  /** Used when the binding or CreateCallBack gave no URL ("the production default push address"). */
-  defaults: CallbackUrls & { keyPress?: string };
+  /**
+   * Used when the binding or CreateCallBack gave no URL ("正式环境可以配置默认推送地址"); the seed names
+   * no such default for KeyPressUrl.
+   */
+  defaults: CallbackUrls;
 }
 
 export const newCallId = (): string => randomUUID().replaceAll('-', '');
@@ -37,6 +40,7 @@ export interface SessionCallInput {
 
 export interface SessionCallResult {
   CallId: string;
+  /** "" when the caller is a party of no binding on the (AXB-shared) number. */
   BindId: string;
   Src: string;
   Dst: string;
@@ -47,23 +51,31 @@ export interface SessionCallResult {
   RecordUrl: string;
 }
 
-/** A call dialled to a bound virtual number (AXB/XB), from the caller's "call start" to the CDR. */
+/**
+ * A call dialled to a bound virtual number (AXB/XB), from the caller's "call start" to the CDR. It runs
+ * through the XB binding holding the number, or the AXB binding of the caller on it. A number shared
+ * by AXB pairs none of which has the caller cannot name a binding: the call is refused with no BindId,
+ * and only the configured default URLs hear of it (assumption: the seed does not say).
+ */
 export function simulateSessionCall(ctx: DriverContext, input: SessionCallInput): SessionCallResult {
-  const binding = ctx.state.bindingOfNumber(input.virtualNum);
-  if (!binding) throw new AdminFailure(404, 'virtual number is not bound');
+  const binding = ctx.state.bindingForCall(input.virtualNum, input.caller);
+  if (!binding && ctx.state.bindingsOfNumber(input.virtualNum).length === 0) {
+    throw new AdminFailure(404, 'virtual number is not bound');
+  }
   const callId = newCallId();
   const t = nowSeconds(ctx);
-  const urls = { ...ctx.defaults, ...binding.urls };
+  const urls = { ...ctx.defaults, ...binding?.urls };
+  const bindId = binding?.bindId ?? '';
+  const virtualNum = input.virtualNum;
   let dst = '';
-  if (binding.mode === 'AXB') {
-    if (input.caller === binding.src) dst = binding.dst;
-    else if (input.caller === binding.dst && binding.src !== undefined) dst = binding.src;
-  } else if (binding.accreditList.length === 0 || binding.accreditList.includes(input.caller)) {
+  if (binding?.mode === 'AXB') {
+    dst = input.caller === binding.src ? binding.dst : (binding.src ?? '');
+  } else if (binding && (binding.accreditList.length === 0 || binding.accreditList.includes(input.caller))) {
     dst = binding.dst;
   }
-  const base: Payload = { callId, bindId: binding.bindId, src: input.caller, dst, virtualNum: binding.virtualNum };
+  const base: Payload = { callId, bindId, src: input.caller, dst, virtualNum };
   const status = (bit: number, at: number): CallbackEvent[] =>
-    statusEvent(urls.status, binding.statusFlag, bit, at, base);
+    statusEvent(urls.status, binding?.statusFlag ?? 0, bit, at, base);
   const events: CallbackEvent[] = [...status(Bit.CallerCallStart, t)];
 
   // Times of the callee leg: [ring, accept, end] and the CDR end status.
@@ -102,13 +114,13 @@ export function simulateSessionCall(ctx: DriverContext, input: SessionCallInput)
     if (accept > 0) events.push(...status(Bit.CalleeHangup, end));
   }
 
-  const recorded = binding.record && accept > 0;
+  const recorded = binding?.record === true && accept > 0;
   const cdr: VirturalNumCdr = {
     CallId: callId,
-    BindId: binding.bindId,
+    BindId: bindId,
     Src: input.caller,
     Dst: dst,
-    DstVirtualNum: binding.virtualNum,
+    DstVirtualNum: virtualNum,
     CallCenterAcceptTime: String(t),
     StartDstCallTime: dst === '' ? '0' : String(t),
     StartDstRingTime: String(ring),
@@ -123,7 +135,7 @@ export function simulateSessionCall(ctx: DriverContext, input: SessionCallInput)
   const recordUrl = ctx.recordingUrl(callId);
   const recording = () => {
     produceRecording(ctx, cdr, recordUrl);
-    return event('record', urls.record, { callId, bindId: binding.bindId, recordUrl });
+    return event('record', urls.record, { callId, bindId, recordUrl });
   };
   const delayMs = ctx.delivery.settings.recordingDelayMs;
   if (recorded && delayMs === 0) produceRecording(ctx, cdr, recordUrl);
@@ -133,10 +145,10 @@ export function simulateSessionCall(ctx: DriverContext, input: SessionCallInput)
   if (recorded && delayMs > 0) ctx.delivery.later(callId, delayMs, recording);
   return {
     CallId: callId,
-    BindId: binding.bindId,
+    BindId: bindId,
     Src: input.caller,
     Dst: dst,
-    VirtualNum: binding.virtualNum,
+    VirtualNum: virtualNum,
     Forwarded: dst !== '',
     CallEndStatus: endStatus,
     RecordUrl: recorded ? recordUrl : '',
@@ -246,7 +258,8 @@ function pressKey(ctx: DriverContext, call: CallbackCall, key: string, events: C
   const handle = call.preCallerHandle;
   const at = nextTime(ctx, call);
   call.lastKeyAt = at;
-  const url = handle?.KeyPressUrl || call.urls.keyPress || ctx.defaults.keyPress;
+  // "如果为空不回调": an empty KeyPressUrl means no keypress callback, with no default to fall back on.
+  const url = handle?.KeyPressUrl || undefined;
   events.push(...event('keypress', url, { callId: call.callId, key, timestamp: String(at) }));
   const operate = handle?.KeyList.find((k) => k.Key === key)?.Operate;
   if (operate === '1') return true;

@@ -5,20 +5,26 @@ import { ApiFailure, BusinessFailure } from './failures.ts';
 /*
  * The simulated platform state ("the model"), kept as the real NPP platform behaves as far as its
  * documents tell:
- * - A pool of virtual numbers. A binding holds one; the lowest free number is handed out first so
- *   tests are deterministic. No free number → NoVirtualNumberAvailable.
- * - AXB binding (Src given): the number belongs to this binding alone, RefNum is 1, and DelVirtualNum
- *   releases it at once (RefLeftNum 0).
- * - XB binding (no Src): the number is exclusive to its Dst. Binding the same Dst again returns the
+ * - A pool of virtual numbers, each of a city (GetVirtualNum's CityId). The lowest fitting number is
+ *   handed out first so tests are deterministic. No fitting number → NoVirtualNumberAvailable; a
+ *   CityId the pool has no number of → CityHasNoNumbers (107, the seed's "后台配置返回107").
+ * - AXB binding (Src given): numbers are reused across pairs, as private-number platforms do. A pair
+ *   A–B takes a number not already bound, in any AXB binding, to A or to B (assumption: the seed does
+ *   not say how numbers are shared), so one number serves many pairs and a call from P to X routes
+ *   through the one binding of P on X. RefNum is 1 and DelVirtualNum releases the binding at once
+ *   (RefLeftNum 0).
+ * - XB binding (no Src): the number is exclusive to its Dst: no other binding, AXB or XB, shares it,
+ *   and an AXB pair never gets a number an XB binding holds. Binding the same Dst again returns the
  *   same BindId and VirtualNum with RefNum one higher (N-1 scenario); its expiry becomes the later of
  *   the two, AccreditList entries are added (at most 30), Record, StatusFlag and the URLs stay those of
- *   the first bind. DelVirtualNum lowers RefNum and answers RefLeftNum; at 0 the binding is gone and
- *   the number returns to the pool.
+ *   the first bind, and CityId is not looked at (the Dst already holds its number). DelVirtualNum
+ *   lowers RefNum and answers RefLeftNum; at 0 the binding is gone and the number is free again.
  * - An XB binding with a non-empty AccreditList only accepts calls from those callers.
- * - AssignVirtualNum naming a busy number → VirtualNumberInUse. A BizId is used once among active
- *   bindings, counting every GetVirtualNum that took a reference on them (BizIdAlreadyUsed), so a
- *   repeated request is refused rather than taking a second reference; for callback calls it is
- *   unique among all calls kept.
+ * - AssignVirtualNum naming a number that cannot be given to this binding (held by an XB binding, or
+ *   bound to one of the AXB pair's parties, or for XB bound at all) → VirtualNumberInUse. A BizId is
+ *   used once among active bindings, counting every GetVirtualNum that took a reference on them
+ *   (BizIdAlreadyUsed), so a repeated request is refused rather than taking a second reference; for
+ *   callback calls it is unique among all calls kept.
  * - MaxAssignTime (seconds, default 24 h, at most 168 h) sets expiresAt. Expired bindings are swept
  *   lazily before every read or write, so an injected clock is all a test needs.
  * - Callback calls (CreateCallBack) move through stages; DeleteCallBack's CancelFlag n (1..4) refuses
@@ -63,6 +69,7 @@ export interface RequestLogEntry {
   at: number;
   /** The API action, or RecordingDownload. */
   action: string;
+  BizAppId?: string;
   BindId?: string;
   BizId?: string;
   CallId?: string;
@@ -78,6 +85,8 @@ export interface BindInput {
   maxAssignSeconds: number;
   statusFlag: number;
   urls: CallbackUrls;
+  /** GetVirtualNum's CityId: only numbers of this city fit. */
+  cityId?: string;
 }
 
 /** Stages of a callback call in order; the index is DescribeCallBackStatus' CallStatus (ended = 5). */
@@ -111,7 +120,7 @@ export interface CallbackCall {
   record: boolean;
   maxAllowMinutes: number;
   statusFlag: number;
-  urls: CallbackUrls & { keyPress?: string };
+  urls: CallbackUrls;
   bizId?: string;
   orderId?: string;
   /** The earlier call whose line the platform should avoid (LastCallId). */
@@ -135,9 +144,26 @@ export interface CdrFilter {
   end?: number;
 }
 
-/** The default pool: `count` numbers 008617000000001, 008617000000002, … */
-export function defaultPool(count = 20): string[] {
-  return Array.from({ length: count }, (_, i) => `0086${17_000_000_001 + i}`);
+/** A virtual number of the pool and the city it belongs to. */
+export interface PoolNumber {
+  number: string;
+  cityId: string;
+}
+
+/**
+ * Cities of numbers given without one, by position: 0755, 010, 0755, … (assumption: the platform's
+ * city ids are in a spreadsheet the seed only names, so these two are this simulator's choice).
+ */
+export const DEFAULT_CITY_IDS = ['0755', '010'] as const;
+
+/** The pool from a count of default numbers (008617000000001, 008617000000002, …) or a list. */
+export function poolNumbers(pool: number | readonly (string | PoolNumber)[] = 20): PoolNumber[] {
+  const entries = typeof pool === 'number' ? Array.from({ length: pool }, (_, i) => `0086${17_000_000_001 + i}`) : pool;
+  return entries.map((entry, i) =>
+    typeof entry === 'string'
+      ? { number: entry, cityId: DEFAULT_CITY_IDS[i % DEFAULT_CITY_IDS.length] as string }
+      : entry,
+  );
 }
 
 export const DEFAULT_DISPLAY_LIST: CallBackPhoneCode[] = [
@@ -151,7 +177,7 @@ const pushBounded = <T>(list: T[], item: T): void => {
 };
 
 export class SimState {
-  readonly pool: readonly string[];
+  readonly pool: readonly PoolNumber[];
   readonly displayList: readonly CallBackPhoneCode[];
   readonly bindings = new Map<string, Binding>();
   readonly callbacks = new Map<string, CallbackCall>();
@@ -161,11 +187,14 @@ export class SimState {
   readonly requestLog: RequestLogEntry[] = [];
   /** CallIds whose recording GET /_sim/recordings/<callId>.wav serves. */
   readonly recordings = new Set<string>();
-  private readonly owner = new Map<string, string>();
+  /** Number → BindId of the XB binding holding it. */
+  private readonly xbHolder = new Map<string, string>();
+  /** Number → party (Src or Dst) → BindId of that party's AXB binding on the number. */
+  private readonly axbParties = new Map<string, Map<string, string>>();
   private readonly now: () => number;
   private displayCursor = 0;
 
-  constructor(pool: readonly string[], displayList: readonly CallBackPhoneCode[], now: () => number) {
+  constructor(pool: readonly PoolNumber[], displayList: readonly CallBackPhoneCode[], now: () => number) {
     this.pool = pool;
     this.displayList = displayList;
     this.now = now;
@@ -173,7 +202,8 @@ export class SimState {
 
   reset(): void {
     this.bindings.clear();
-    this.owner.clear();
+    this.xbHolder.clear();
+    this.axbParties.clear();
     this.callbacks.clear();
     this.sessionCdrs.length = 0;
     this.callbackCdrs.length = 0;
@@ -218,7 +248,7 @@ export class SimState {
       }
       return existing;
     }
-    const virtualNum = this.allocate(input.assignVirtualNum);
+    const virtualNum = this.allocate(input);
     const binding: Binding = {
       bindId: randomUUID().replaceAll('-', ''),
       virtualNum,
@@ -233,9 +263,15 @@ export class SimState {
       createdAt: now,
       expiresAt,
     };
-    if (input.src !== undefined) binding.src = input.src;
     this.bindings.set(binding.bindId, binding);
-    this.owner.set(virtualNum, binding.bindId);
+    if (input.src === undefined) {
+      this.xbHolder.set(virtualNum, binding.bindId);
+    } else {
+      binding.src = input.src;
+      const parties = this.axbParties.get(virtualNum) ?? new Map<string, string>();
+      parties.set(input.src, binding.bindId).set(input.dst, binding.bindId);
+      this.axbParties.set(virtualNum, parties);
+    }
     return binding;
   }
 
@@ -252,10 +288,20 @@ export class SimState {
     return Math.max(binding.refNum, 0);
   }
 
-  bindingOfNumber(virtualNum: string): Binding | undefined {
+  /**
+   * The binding a call from `caller` to `virtualNum` runs through: the XB binding holding the number,
+   * else the AXB binding with the caller as a party on it.
+   */
+  bindingForCall(virtualNum: string, caller: string): Binding | undefined {
     this.sweep();
-    const bindId = this.owner.get(virtualNum);
+    const bindId = this.xbHolder.get(virtualNum) ?? this.axbParties.get(virtualNum)?.get(caller);
     return bindId === undefined ? undefined : this.bindings.get(bindId);
+  }
+
+  /** Every active binding on the number: one XB binding, or the AXB bindings sharing it. */
+  bindingsOfNumber(virtualNum: string): Binding[] {
+    this.sweep();
+    return [...this.bindings.values()].filter((b) => b.virtualNum === virtualNum);
   }
 
   /** The next display number, round-robin over the caller display list. */
@@ -312,22 +358,45 @@ export class SimState {
     return undefined;
   }
 
-  private allocate(assigned: string | undefined): string {
+  /** A number for a new binding: the assigned one, else the lowest that fits, of CityId when given. */
+  private allocate(input: BindInput): string {
+    const { src, dst, cityId } = input;
+    // XB takes an unbound number; AXB one no XB binding holds and neither party is bound on.
+    const fits = (n: string): boolean => {
+      if (this.xbHolder.has(n)) return false;
+      const parties = this.axbParties.get(n);
+      if (parties === undefined) return true;
+      return src !== undefined && !parties.has(src) && !parties.has(dst);
+    };
+    const ofCity = cityId === undefined ? this.pool : this.pool.filter((p) => p.cityId === cityId);
+    if (ofCity.length === 0) throw new BusinessFailure('CityHasNoNumbers', `No number of city ${cityId}.`);
+    const assigned = input.assignVirtualNum;
     if (assigned !== undefined) {
-      if (!this.pool.includes(assigned)) {
+      if (!this.pool.some((p) => p.number === assigned)) {
         throw new ApiFailure('InvalidParameterValue', 'AssignVirtualNum is not a number of this account.');
       }
-      if (this.owner.has(assigned)) throw new BusinessFailure('VirtualNumberInUse');
+      // Assumption: an assigned number of another city is a contradiction in the request, not a 107.
+      if (!ofCity.some((p) => p.number === assigned)) {
+        throw new ApiFailure('InvalidParameterValue', `AssignVirtualNum is not a number of city ${cityId}.`);
+      }
+      if (!fits(assigned)) throw new BusinessFailure('VirtualNumberInUse');
       return assigned;
     }
-    const free = this.pool.find((n) => !this.owner.has(n));
+    const free = ofCity.find((p) => fits(p.number));
     if (free === undefined) throw new BusinessFailure('NoVirtualNumberAvailable');
-    return free;
+    return free.number;
   }
 
   private release(binding: Binding): void {
     this.bindings.delete(binding.bindId);
-    this.owner.delete(binding.virtualNum);
+    if (binding.mode === 'XB') {
+      this.xbHolder.delete(binding.virtualNum);
+      return;
+    }
+    const parties = this.axbParties.get(binding.virtualNum);
+    parties?.delete(binding.dst);
+    if (binding.src !== undefined) parties?.delete(binding.src);
+    if (parties?.size === 0) this.axbParties.delete(binding.virtualNum);
   }
 }
 

@@ -33,6 +33,22 @@ export function phone(p: Params, name: string): string | undefined {
 
 export const isPhone = (value: string): boolean => /^0086\d{10,12}$/.test(value);
 
+/** A required 0086 + 11-digit mobile number (CreateCallBack's Src: "必须为 11 位手机号"). */
+export function mobile(p: Params, name: string): string {
+  const value = required(p, name);
+  if (!/^00861\d{10}$/.test(value)) throw invalid(name, 'expected 0086 followed by an 11-digit mobile number');
+  return value;
+}
+
+/** An optional string of at most `maxBytes` bytes in UTF-8. */
+export function bounded(p: Params, name: string, maxBytes: number): string | undefined {
+  const value = optional(p, name);
+  if (value !== undefined && Buffer.byteLength(value, 'utf8') > maxBytes) {
+    throw invalid(name, `at most ${maxBytes} bytes (UTF-8)`);
+  }
+  return value;
+}
+
 /** A decimal integer given as a string, within [min, max]. */
 export function integer(p: Params, name: string, min: number, max: number): number | undefined {
   const value = optional(p, name);
@@ -94,12 +110,15 @@ export function preCallerHandle(p: Params): RreCallerHandle | undefined {
       throw invalid('PreCallerHandle.KeyList', 'bad Key or Operate');
     return { Key: key, Operate: operate };
   });
+  const gender = optional(h, 'PromptGender') ?? '1';
+  if (gender !== '1' && gender !== '2') throw invalid('PreCallerHandle.PromptGender', "'1' (female) or '2' (male)");
   return {
     ReadPrompt: optional(h, 'ReadPrompt') ?? '',
     InterruptPrompt: optional(h, 'InterruptPrompt') ?? '',
     KeyList: keys,
     RepeatTimes: String(integer(h, 'RepeatTimes', 0, 100) ?? 0),
+    // "如果为空不回调": an empty URL stays empty, so the call sends no keypress callback.
     KeyPressUrl: url(h, 'KeyPressUrl') ?? '',
-    PromptGender: optional(h, 'PromptGender') ?? '1',
+    PromptGender: gender,
   };
 }

@@ -7,7 +7,7 @@ import { adminPlugin } from './admin.ts';
 import { apiPlugin } from './api.ts';
 import { DEFAULT_DELIVERY, Delivery, type DeliveryOptions } from './delivery.ts';
 import { Faults } from './faults.ts';
-import { type CallbackUrls, DEFAULT_DISPLAY_LIST, defaultPool, SimState } from './model.ts';
+import { type CallbackUrls, DEFAULT_DISPLAY_LIST, type PoolNumber, poolNumbers, SimState } from './model.ts';
 
 export interface SimulatorOptions {
   /** Listen address; default 127.0.0.1. */
@@ -19,12 +19,15 @@ export interface SimulatorOptions {
   secretKey: string;
   /** When set, the only BizAppId accepted; otherwise any. */
   bizAppId?: string;
-  /** The virtual numbers, or how many default ones (008617000000001…); default 20. */
-  pool?: readonly string[] | number;
+  /**
+   * The virtual numbers, or how many default ones (008617000000001…); default 20. A number given
+   * without its `cityId` takes one by position: 0755, 010, 0755, … (DEFAULT_CITY_IDS).
+   */
+  pool?: readonly (string | PoolNumber)[] | number;
   /** DescribeCallerDisplayList's CodeList and the display numbers CreateCallBack hands out. */
   callerDisplayList?: readonly CallBackPhoneCode[];
   /** Callback URLs used when a binding or call gave none (the platform's configured defaults). */
-  callbackUrls?: CallbackUrls & { keyPress?: string };
+  callbackUrls?: CallbackUrls;
   delivery?: Partial<DeliveryOptions>;
   /** Base of recording URLs when the webhook reaches the simulator by another address; default `url`. */
   publicUrl?: string;
@@ -54,9 +57,7 @@ export interface Simulator {
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
   const now = options.now ?? Date.now;
-  const pool =
-    typeof options.pool === 'number' || options.pool === undefined ? defaultPool(options.pool) : options.pool;
-  const state = new SimState(pool, options.callerDisplayList ?? DEFAULT_DISPLAY_LIST, now);
+  const state = new SimState(poolNumbers(options.pool), options.callerDisplayList ?? DEFAULT_DISPLAY_LIST, now);
   const delivery = new Delivery({ ...DEFAULT_DELIVERY, ...options.delivery });
   const faults = new Faults();
   let base = '';

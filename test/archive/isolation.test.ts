@@ -2,20 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { type Client, type WorkflowHandle, WorkflowUpdateStage } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject } from 'vitest';
 import { archiveTaskQueue } from '../../src/activities/archiveOptions.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
-import { closeSessionUpdate } from '../../src/contract/session.ts';
+import { closeSessionUpdate, sessionStateQuery } from '../../src/contract/session.ts';
 import { createNppWorkers, DEFAULT_ARCHIVE_CONCURRENCY, loadWorkerConfig } from '../../src/worker.ts';
 import { test } from '../helpers/fixtures.ts';
 import { addFault, phone, recordedSessionCall, simBindings, startSession, waitUntilBound } from '../helpers/session.ts';
 import { connectClient, testDataConverter } from '../helpers/temporal.ts';
 
 // The production pair of workers (createNppWorkers) with a single archive slot: a download that
-// stalls fills the archive queue, and sessions still bind and unbind on the main queue meanwhile.
+// stalls fills the archive queue; sessions with nothing to archive still bind and unbind on the main
+// queue meanwhile.
 
 const { PendingActivityState } = proto.temporal.api.enums.v1;
 /** How long the recording store holds the first download before answering. */
@@ -40,7 +41,9 @@ async function archiveState(handle: WorkflowHandle) {
 }
 
 describe('archive task queue', () => {
-  test('a stalled download holding the only archive slot does not delay binding or unbinding', async ({ npp }) => {
+  test('a stalled download holding the only archive slot delays only the unbinding of sessions waiting for their own recordings', async ({
+    npp,
+  }) => {
     const taskQueue = `isolation-${randomUUID()}`;
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const client = await connectClient();
@@ -69,21 +72,28 @@ describe('archive task queue', () => {
         ['archiveRecording', archiveTaskQueue(taskQueue)],
       ]);
 
-      // Another session binds, records a call whose download must queue behind the stalled one, and unbinds.
-      const startedAt = Date.now();
+      // Another recorded session's download queues behind the stalled one; its close waits for that
+      // archive, since a recording is archived before DelVirtualNum releases the number.
       const other = await boundSession(client, taskQueue);
       await recordedSessionCall(npp.sim, other.handle, other.src);
       await expect
         .poll(() => archiveState(other.handle), { timeout: 5_000 })
         .toBe(PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED);
-      const closed = await other.handle.executeUpdate(closeSessionUpdate);
+      await other.handle.startUpdate(closeSessionUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+
+      // Meanwhile a session with nothing to archive binds and unbinds on the main queue at once.
+      const startedAt = Date.now();
+      const plain = await startSession(client, taskQueue, { src: phone() });
+      await waitUntilBound(plain);
+      const closed = await plain.executeUpdate(closeSessionUpdate);
       expect(closed).toMatchObject({ status: 'closed', heldReferences: 0 });
       expect((await simBindings(npp.sim)).map((binding) => binding.BindId)).not.toContain(closed.bindId);
-      // All of it while the first download still holds the slot.
+      // All of it while the first download still holds the slot and the recorded session waits.
       expect(Date.now() - startedAt).toBeLessThan(STALL_MS / 2);
       expect(await archiveState(stalled.handle)).toBe(PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+      expect((await other.handle.query(sessionStateQuery)).status).toBe('closing');
 
-      // Once the store answers, both recordings are archived in turn.
+      // Once the store answers, both recordings are archived in turn, each before its unbinding.
       const otherResult = await other.handle.result();
       expect(otherResult.calls[0]?.archive).toBeDefined();
       await stalled.handle.executeUpdate(closeSessionUpdate);

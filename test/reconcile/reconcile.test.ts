@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { callBackStateQuery } from '../../src/contract/callBack.ts';
-import type { ReconcileResult } from '../../src/contract/reconcile.ts';
+import { DEFAULT_LONGEST_CALL_SECONDS, type ReconcileResult } from '../../src/contract/reconcile.ts';
 import { closeSessionUpdate, type SessionState, sessionStateQuery } from '../../src/contract/session.ts';
 import { parseCallback, signalParsed } from '../../src/npp/callbacks/events.ts';
 import { NppClient } from '../../src/npp/client.ts';
@@ -15,7 +15,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
 import { CALLS_CARRIED } from '../../src/workflows/calls.ts';
 import { reconcileCdrs } from '../../src/workflows/reconcileCdrs.ts';
 import { callIdOf, deliveries, progress, setDelivery, startCallBack } from '../helpers/callback.ts';
-import { BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
+import { addFault, BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
 import { connectClient, withWorker } from '../helpers/temporal.ts';
 import { SECRET, startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
 
@@ -82,6 +82,16 @@ function callStarted(cdr: Record<string, string>) {
   return parseCallback('status', body);
 }
 
+/**
+ * A window that starts at this test (the simulator's CDRs of earlier tests stay out), for tests that
+ * count what one pass finds: it waits until every earlier call started two seconds ago or more.
+ */
+async function windowFromNow(): Promise<() => { lookbackSeconds: number; longestCallSeconds: 0 }> {
+  await sleep(2100);
+  const startedAt = Date.now();
+  return () => ({ lookbackSeconds: Math.ceil((Date.now() - startedAt) / 1000) + 1, longestCallSeconds: 0 });
+}
+
 /** Runs the schedule's action now and answers that run's result. */
 async function triggerRun(client: Client, scheduleId: string): Promise<ReconcileResult> {
   const schedule = client.schedule.getHandle(scheduleId);
@@ -127,9 +137,11 @@ describe('CDR reconciliation', () => {
           alreadyApplied: 1,
           noOwner: 0,
           maybeDropped: 0,
+          unclaimed: 0,
           invalid: 0,
         });
-        expect(first.window.end - first.window.start).toBe(900);
+        // The window reaches back the look-back plus the longest call: calls are selected by their start.
+        expect(first.window.end - first.window.start).toBe(900 + DEFAULT_LONGEST_CALL_SECONDS);
         const backfilled = (await handle.query(sessionStateQuery)).calls.find((call) => call.callId === dropped);
         expect(backfilled).toMatchObject({ state: 'ended', endStatus: 1, endStatusText: 'normal', dstDuration: 20 });
 
@@ -144,6 +156,7 @@ describe('CDR reconciliation', () => {
           alreadyApplied: 2,
           noOwner: 0,
           maybeDropped: 0,
+          unclaimed: 0,
           invalid: 0,
         });
         expect(await handle.query(sessionStateQuery)).toEqual(stateBefore);
@@ -164,6 +177,7 @@ describe('CDR reconciliation', () => {
 
   it('leaves alone the CDR of a call a long session dropped when it continued as new', async () => {
     await withWorker({ activities }, async ({ client, taskQueue }) => {
+      const window = await windowFromNow();
       const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
       await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum)).toBeTruthy();
       const { virtualNum } = await handle.query(sessionStateQuery);
@@ -195,7 +209,7 @@ describe('CDR reconciliation', () => {
 
         const before = await handle.query(sessionStateQuery);
         const result = await client.workflow.execute(reconcileCdrs, {
-          args: [{ lookbackSeconds: 900 }],
+          args: [window()],
           taskQueue,
           workflowId: `reconcile-${randomUUID()}`,
         });
@@ -279,9 +293,14 @@ describe('CDR reconciliation', () => {
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'ended', callId, cdr: { endStatus: 1, duration: 9 } });
 
+      // Closed now, the call is its own: its result has the CDR.
       const second = await run();
-      expect(second.callBacks).toMatchObject({ signalled: 0, alreadyApplied: 0 });
-      expect(second.callBacks.noOwner).toBe(first.callBacks.noOwner + 1);
+      expect(second.callBacks).toMatchObject({
+        signalled: 0,
+        alreadyApplied: first.callBacks.alreadyApplied + 1,
+        noOwner: first.callBacks.noOwner,
+        unclaimed: 0,
+      });
     });
   });
 
@@ -339,6 +358,57 @@ describe('CDR reconciliation', () => {
       const calls = (await handle.query(sessionStateQuery)).calls;
       for (const callId of lost) expect(calls.find((call) => call.callId === callId)?.endStatus).toBe(1);
       await handle.executeUpdate(closeSessionUpdate);
+    });
+  });
+
+  it('asks the platform for every configured BizAppId, and counts a missing CDR of a closed session as unclaimed', async () => {
+    await withWorker({ activities }, async ({ client, taskQueue }) => {
+      const window = await windowFromNow();
+      const src = phone();
+      const handle = await startSession(client, taskQueue, { src });
+      await expect
+        .poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum), { timeout: 10_000 })
+        .toBeTruthy();
+      const { virtualNum } = await handle.query(sessionStateQuery);
+      // Only the call's start reaches the session; its own Get400Cdr at close fails for good.
+      await setDelivery(sim, { drop: true });
+      const callId = await simulateCall(virtualNum as string, src);
+      await setDelivery(sim, { drop: false });
+      await signalParsed(handle, callStarted(await sessionCdr(callId)));
+      await addFault(sim, { action: 'Get400Cdr', kind: 'business', errorCode: '9999', count: 1 });
+      const closed = await handle.executeUpdate(closeSessionUpdate);
+      expect(closed.calls.find((call) => call.callId === callId)?.endStatus).toBeUndefined();
+      await handle.result();
+      await expect
+        .poll(
+          async () =>
+            (
+              await client.workflow.count(
+                `WorkflowId = '${handle.workflowId}' AND ExecutionStatus = 'Completed' AND NppCallId = '${callId}'`,
+              )
+            ).count,
+          { timeout: 10_000 },
+        )
+        .toBe(1);
+
+      const since = Date.now();
+      const result = await client.workflow.execute(reconcileCdrs, {
+        args: [{ ...window(), bizAppIds: [BIZ_APP_ID, 'otherapp'] }],
+        taskQueue,
+        workflowId: `reconcile-apps-${randomUUID()}`,
+      });
+      // The simulator keeps one CDR list for all applications: each BizAppId's pass sees the call.
+      expect(result.sessions.unclaimed).toBe(2);
+      const requests = (await (await fetch(`${sim.url}/_sim/requests`)).json()) as {
+        at: number;
+        action: string;
+        BizAppId?: string;
+      }[];
+      const asked = new Set(requests.filter((r) => r.at >= since).map((r) => `${r.action} ${r.BizAppId}`));
+      for (const app of [BIZ_APP_ID, 'otherapp']) {
+        expect(asked).toContain(`Get400Cdr ${app}`);
+        expect(asked).toContain(`DescribeCallBackCdr ${app}`);
+      }
     });
   });
 });

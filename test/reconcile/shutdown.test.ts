@@ -47,6 +47,7 @@ describe('worker shutdown during a CDR fetch', () => {
         alreadyApplied: 0,
         noOwner: 0,
         maybeDropped: 0,
+        unclaimed: 0,
         invalid: 0,
       });
       // The second attempt is the one that answered.

@@ -309,9 +309,11 @@ describe('maskedCallSession with an exhausted pool', () => {
     const small = await startNppStack({ pool: 1 });
     try {
       await withWorker({ activities: small.activities }, async ({ client, taskQueue }) => {
-        const holder = await startSession(client, taskQueue, { mode: 'AXB', src: phone() });
+        // A number serves many pairs but each party once: a second pair with the same A needs a second number.
+        const shared = phone();
+        const holder = await startSession(client, taskQueue, { mode: 'AXB', src: shared });
         await waitUntilBound(holder);
-        const starved = await startSession(client, taskQueue, { mode: 'AXB', src: phone() });
+        const starved = await startSession(client, taskQueue, { mode: 'AXB', src: shared });
         const failure = await starved.result().then(
           () => expect.unreachable('should fail'),
           (error: WorkflowFailedError) => error,

@@ -35,7 +35,7 @@ describe('RefNum model', () => {
     expect(again.VirtualNum).toBe(first.VirtualNum);
   });
 
-  it('AXB holds its number alone with RefNum 1 and releases at once', async () => {
+  it('AXB: the same pair bound twice gets two numbers, each with RefNum 1 and released at once', async () => {
     sim = await startSim();
     const one = await ok(sim, 'GetVirtualNum', { Src: A, Dst: B });
     const two = await ok(sim, 'GetVirtualNum', { Src: A, Dst: B });

@@ -173,6 +173,25 @@ describe('callback calls', () => {
     expect((await progress(hangsUp, { key: '9' })).body).toMatchObject({ Stage: 'ended', CallEndStatus: '3' });
   });
 
+  it('sends no keypress callback when KeyPressUrl is empty, and the call still follows the keys', async () => {
+    const handle = {
+      ReadPrompt: 'welcome',
+      InterruptPrompt: 'press 1 to connect',
+      KeyList: [{ Key: '1', Operate: '1' }],
+      RepeatTimes: '1',
+      KeyPressUrl: '',
+      PromptGender: '2',
+    };
+    const callId = await create({ PreCallerHandle: handle });
+    expect((await progress(callId, { key: '4' })).body).toMatchObject({ Stage: 'caller-answered', AwaitingKey: true });
+    expect((await progress(callId, { key: '1' })).body).toMatchObject({ Stage: 'ended', CallEndStatus: '1' });
+    const log = (await admin<{ callId: string; kind: string }[]>(sim, 'GET', '/_sim/deliveries?wait')).body;
+    const kinds = log.filter((e) => e.callId === callId).map((e) => e.kind);
+    expect(kinds).toContain('hangup');
+    expect(kinds).not.toContain('keypress');
+    expect(receiver.received.filter((r) => r.body.key !== undefined)).toEqual([]);
+  });
+
   it('filters DescribeCallBackCdr and Get400Cdr by time, CallId and Src', async () => {
     const t0 = Math.floor(clock / 1000);
     const first = await create();
@@ -234,5 +253,45 @@ describe('callback calls', () => {
       CallEndStatus: string;
     }[];
     expect(cdr.map((c) => c.CallEndStatus)).toEqual(['1']);
+  });
+});
+
+describe('CreateCallBack validation', () => {
+  const refusal = async (params: Record<string, unknown>) =>
+    (await callApi(sim, 'CreateCallBack', { Src: A, Dst: B, ...params }, signed())).body.Response;
+  const handle = (extra: Record<string, unknown>) => ({
+    PreCallerHandle: { ReadPrompt: 'hi', InterruptPrompt: 'press 1', KeyList: [{ Key: '1', Operate: '1' }], ...extra },
+  });
+
+  it('takes as Src only 0086 followed by an 11-digit mobile', async () => {
+    for (const src of ['0086075586013388', '13900000001', '00861390000000', '0086139000000011']) {
+      const res = await refusal({ Src: src });
+      expect(res.Error).toMatchObject({ Code: 'InvalidParameterValue', Message: expect.stringContaining('Src') });
+      expect(res.Error?.Message).toMatch(/11-digit mobile/);
+    }
+    expect((await refusal({ Src: '008619900000001' })).ErrorCode).toBe('0');
+  });
+
+  it('takes an OrderId of at most 64 bytes in UTF-8', async () => {
+    expect((await refusal({ OrderId: 'o'.repeat(64) })).ErrorCode).toBe('0');
+    expect((await refusal({ OrderId: 'o'.repeat(65) })).Error).toMatchObject({
+      Code: 'InvalidParameterValue',
+      Message: expect.stringContaining('OrderId'),
+    });
+    // 21 three-byte characters are 63 bytes; 22 are 66, though only 22 characters.
+    expect((await refusal({ OrderId: '订'.repeat(21) })).ErrorCode).toBe('0');
+    expect((await refusal({ OrderId: '订'.repeat(22) })).Error?.Code).toBe('InvalidParameterValue');
+  });
+
+  it("takes PromptGender '1' or '2' when given", async () => {
+    for (const gender of ['1', '2']) expect((await refusal(handle({ PromptGender: gender }))).ErrorCode).toBe('0');
+    expect((await refusal(handle({}))).ErrorCode).toBe('0');
+    for (const gender of ['0', '3', 'female']) {
+      expect((await refusal(handle({ PromptGender: gender }))).Error).toMatchObject({
+        Code: 'InvalidParameterValue',
+        Message: expect.stringContaining('PromptGender'),
+      });
+    }
+    expect((await admin<unknown[]>(sim, 'GET', '/_sim/callbacks')).body).toHaveLength(3);
   });
 });

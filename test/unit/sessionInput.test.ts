@@ -6,6 +6,7 @@ import type { SessionInput } from '../../src/contract/session.ts';
 import { ALL_STATUS_FLAGS } from '../../src/npp/models.ts';
 import {
   DEFAULT_DRAIN_SECONDS,
+  DEFAULT_RECORDING_WAIT_SECONDS,
   DEFAULT_TTL_SECONDS,
   INVALID_SESSION_INPUT,
   MAX_ACCREDIT_LIST,
@@ -26,7 +27,7 @@ const axb = (fields: Partial<SessionInput> = {}): SessionInput => ({
 const refused = (input: unknown) => refusal(() => resolveSessionInput(input as SessionInput));
 
 describe('resolveSessionInput', () => {
-  it('defaults: 24 h TTL, twice that as the limit, every StatusFlag, no recording, 300 s drain', () => {
+  it('defaults: 24 h TTL, twice that as the limit, every StatusFlag, no recording, 300 s drain, 10 min recording wait', () => {
     expect(resolveSessionInput(axb())).toEqual({
       ...axb(),
       record: false,
@@ -34,8 +35,10 @@ describe('resolveSessionInput', () => {
       maxTtlSeconds: 2 * DEFAULT_TTL_SECONDS,
       statusFlag: ALL_STATUS_FLAGS,
       drainSeconds: DEFAULT_DRAIN_SECONDS,
+      recordingWaitSeconds: DEFAULT_RECORDING_WAIT_SECONDS,
     });
     expect(DEFAULT_TTL_SECONDS).toBe(24 * 3600);
+    expect(DEFAULT_RECORDING_WAIT_SECONDS).toBe(600);
   });
 
   it('caps the default limit at the platform’s 168 h MaxAssignTime', () => {
