@@ -113,7 +113,10 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
     })),
   );
 
-  app.get('/_sim/cdrs', async () => ({ session: ctx.state.sessionCdrs, callback: ctx.state.callbackCdrs }));
+  app.get('/_sim/cdrs', async () => {
+    ctx.state.forgetExpiredCdrs();
+    return { session: ctx.state.sessionCdrs, callback: ctx.state.callbackCdrs };
+  });
 
   app.get<{ Querystring: { wait?: string } }>('/_sim/deliveries', async (request) => {
     if (request.query.wait !== undefined) await delivery.idle();

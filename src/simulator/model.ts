@@ -38,6 +38,11 @@ export const MAX_ASSIGN_SECONDS = 168 * 3600;
 const MAX_ACCREDIT = 30;
 /** Records and finished calls kept; the oldest go first so memory stays bounded in long runs. */
 const MAX_KEPT = 10_000;
+/**
+ * How long Get400Cdr and DescribeCallBackCdr list a call, from its start: 30 days. An assumption: the
+ * seed states no retention.
+ */
+export const DEFAULT_CDR_RETENTION_SECONDS = 30 * 24 * 3600;
 
 export interface CallbackUrls {
   status?: string;
@@ -171,6 +176,16 @@ export const DEFAULT_DISPLAY_LIST: CallBackPhoneCode[] = [
   { Nation: '0086', Phone: '075586013399' },
 ];
 
+const sessionCdrStart = (cdr: VirturalNumCdr): number => Number(cdr.CallCenterAcceptTime);
+// A call cancelled before it started has no start time; its end stands in.
+const callbackCdrStart = (cdr: CallBackCdr): number => Number(cdr.StartSrcCallTime) || Number(cdr.EndCallTime);
+
+/** Removes, in place, the items that fail `keep`. */
+const keepOnly = <T>(list: T[], keep: (item: T) => boolean): void => {
+  const kept = list.filter(keep);
+  if (kept.length < list.length) list.splice(0, list.length, ...kept);
+};
+
 const pushBounded = <T>(list: T[], item: T): void => {
   list.push(item);
   if (list.length > MAX_KEPT) list.shift();
@@ -192,12 +207,19 @@ export class SimState {
   /** Number → party (Src or Dst) → BindId of that party's AXB binding on the number. */
   private readonly axbParties = new Map<string, Map<string, string>>();
   private readonly now: () => number;
+  private readonly cdrRetentionSeconds: number;
   private displayCursor = 0;
 
-  constructor(pool: readonly PoolNumber[], displayList: readonly CallBackPhoneCode[], now: () => number) {
+  constructor(
+    pool: readonly PoolNumber[],
+    displayList: readonly CallBackPhoneCode[],
+    now: () => number,
+    cdrRetentionSeconds = DEFAULT_CDR_RETENTION_SECONDS,
+  ) {
     this.pool = pool;
     this.displayList = displayList;
     this.now = now;
+    this.cdrRetentionSeconds = cdrRetentionSeconds;
   }
 
   reset(): void {
@@ -343,14 +365,20 @@ export class SimState {
   }
 
   querySessionCdrs(filter: CdrFilter): VirturalNumCdr[] {
-    return this.sessionCdrs.filter((c) => matches(filter, c.CallId, c.Src, Number(c.CallCenterAcceptTime)));
+    this.forgetExpiredCdrs();
+    return this.sessionCdrs.filter((c) => matches(filter, c.CallId, c.Src, sessionCdrStart(c)));
   }
 
   queryCallbackCdrs(filter: CdrFilter): CallBackCdr[] {
-    // A call cancelled before it started has no start time; its end stands in.
-    return this.callbackCdrs.filter((c) =>
-      matches(filter, c.CallId, c.Src, Number(c.StartSrcCallTime) || Number(c.EndCallTime)),
-    );
+    this.forgetExpiredCdrs();
+    return this.callbackCdrs.filter((c) => matches(filter, c.CallId, c.Src, callbackCdrStart(c)));
+  }
+
+  /** Drops the CDRs of calls that started longer ago than the retention. */
+  forgetExpiredCdrs(): void {
+    const oldest = Math.floor(this.now() / 1000) - this.cdrRetentionSeconds;
+    keepOnly(this.sessionCdrs, (c) => sessionCdrStart(c) >= oldest);
+    keepOnly(this.callbackCdrs, (c) => callbackCdrStart(c) >= oldest);
   }
 
   private xbBindingOf(dst: string): Binding | undefined {

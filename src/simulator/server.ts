@@ -35,6 +35,8 @@ export interface SimulatorOptions {
   now?: () => number;
   /** CDRs per Get400Cdr / DescribeCallBackCdr page (their `Offset`); default 100. */
   cdrPageSize?: number;
+  /** How long CDRs stay listed, from the call's start, in seconds; default 30 days (an assumption). */
+  cdrRetentionSeconds?: number;
   /** pino level of the server log; default "silent". */
   logLevel?: string;
   /** Where the log goes; default stdout. */
@@ -57,7 +59,12 @@ export interface Simulator {
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
   const now = options.now ?? Date.now;
-  const state = new SimState(poolNumbers(options.pool), options.callerDisplayList ?? DEFAULT_DISPLAY_LIST, now);
+  const state = new SimState(
+    poolNumbers(options.pool),
+    options.callerDisplayList ?? DEFAULT_DISPLAY_LIST,
+    now,
+    options.cdrRetentionSeconds,
+  );
   const delivery = new Delivery({ ...DEFAULT_DELIVERY, ...options.delivery });
   const faults = new Faults();
   let base = '';

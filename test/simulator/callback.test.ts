@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
+import { DEFAULT_CDR_RETENTION_SECONDS } from '../../src/simulator/model.ts';
 import type { Simulator } from '../../src/simulator/server.ts';
 import { admin, callApi, ok, startReceiver, startSim } from './helpers.ts';
 
@@ -222,6 +223,24 @@ describe('callback calls', () => {
     expect(await sessionIds({ StartTimeStamp: String(t1), EndTimeStamp: String(t2 + 60) })).toEqual([early, late]);
     expect(await sessionIds({ Src: A })).toEqual([early]);
     expect(await sessionIds({ CallId: late })).toEqual([late]);
+  });
+
+  it('lists CDRs for 30 days from the call start (DEFAULT_CDR_RETENTION_SECONDS), then forgets them', async () => {
+    const callBackCall = await create();
+    await progress(callBackCall, {});
+    const bound = await ok(sim, 'GetVirtualNum', { Dst: B }, signed());
+    const sessionCall = (await admin(sim, 'POST', '/_sim/calls', { virtualNum: bound.VirtualNum, caller: A })).body
+      .CallId;
+    const listed = async () => ({
+      callBack: ((await ok(sim, 'DescribeCallBackCdr', { CallId: callBackCall }, signed())).Cdr as unknown[]).length,
+      session: ((await ok(sim, 'Get400Cdr', { CallId: sessionCall }, signed())).Cdr as unknown[]).length,
+    });
+    expect(await listed()).toEqual({ callBack: 1, session: 1 });
+    clock += (DEFAULT_CDR_RETENTION_SECONDS - 3600) * 1000;
+    expect(await listed()).toEqual({ callBack: 1, session: 1 });
+    clock += 2 * 3600 * 1000;
+    expect(await listed()).toEqual({ callBack: 0, session: 0 });
+    expect((await admin<{ session: unknown[] }>(sim, 'GET', '/_sim/cdrs')).body.session).toEqual([]);
   });
 
   it('BizId is unique among callback calls; unknown calls are a business error', async () => {
