@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -8,7 +7,6 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
-import { WORKFLOW_FAILURES } from '../contract/failures.ts';
 import {
   addReferenceUpdate,
   type CallRecord,
@@ -27,28 +25,20 @@ import {
 import { CallLog } from './callLog.ts';
 import { applyHangup, applyKeyPress, applyRecording, applyStatus } from './calls.ts';
 import { continueAsNewDue } from './continueAsNew.ts';
-import { failureOf } from './failures.ts';
+import { bindFailed, failureOf } from './failures.ts';
 import { RecordingArchiver } from './recordingArchiver.ts';
 import { SessionReferences } from './references.ts';
 import { handOver, newSession } from './sessionCarryOver.ts';
-import { awaitedCalls, CdrBackfill } from './sessionClosing.ts';
+import { CdrBackfill, collectBeforeUnbinding, noteMissingRecordings } from './sessionClosing.ts';
 import { SessionDisplay } from './sessionDisplay.ts';
 import { resolveSessionInput } from './sessionInput.ts';
 import { expiryAtBind, extendedExpiry, msUntilExpiry } from './ttl.ts';
 
-/** Longest wait, once the recordings are in, for their archiving to finish before unbinding. */
-const ARCHIVE_WAIT_MS = 120_000;
-
 /**
- * A masked-call session: binds a virtual number, follows its calls through signals, and unbinds when
- * the session holds no reference any more (`refnum-zero`), the platform no longer knows the binding
- * (`binding-gone`), the TTL passes, the app closes it or it is cancelled. Its references are kept by
- * SessionReferences (./references.ts), its lifetime rule by ./ttl.ts, its recordings by
- * RecordingArchiver; docs/sessions.md explains references, double binds and long sessions.
- *
- * The workflow function is its message handlers and one main loop. Call events (signals) are folded
- * into the call records in any order, once each. A long session continues as new when Temporal
- * suggests it, carrying its most recent calls and handing over the recordings still being archived.
+ * A masked-call session: binds a virtual number, follows its calls through signals, and closes when
+ * it holds no reference (`refnum-zero`), the binding is gone, the TTL passes, the app closes it or it
+ * is cancelled. Handlers and one main loop; the rules live in small modules (references, ttl,
+ * callLog, recordingArchiver, sessionClosing). docs/sessions.md explains references and long sessions.
  */
 export async function maskedCallSession(rawInput: SessionInput): Promise<SessionState> {
   const input = resolveSessionInput(rawInput);
@@ -144,12 +134,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     } catch (error) {
       const failure = failureOf(error);
       display.failed('bind-failed', failure);
-      throw ApplicationFailure.create({
-        type: WORKFLOW_FAILURES.bindFailed,
-        message: `bind-failed: ${failure.code}: ${failure.message}`,
-        nonRetryable: true,
-        details: [state],
-      });
+      throw bindFailed(failure, state);
     }
     const boundAt = Date.now();
     state.boundAt = new Date(boundAt).toISOString();
@@ -188,34 +173,18 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   }
 
   /**
-   * Closing: waits (bounded) for the calls to end and their recordings to arrive and be archived,
-   * backfills what the webhook lost, then gives back every reference and any binding the session's
-   * calls revealed that is not its own. A cancelled session does not wait, but still backfills.
+   * Closing: collects the calls, recordings and lost CDRs (bounded waits, none for a cancelled
+   * session), then gives back every reference and any binding the calls revealed that is not its own.
    */
   async function close(): Promise<void> {
     state.closingAt = new Date().toISOString();
     display.setStatus('closing');
-    const maxExpiresAt = Date.parse(state.maxExpiresAt ?? '') || 0;
-    const waitFor = async (done: () => boolean, forMs: number) => {
-      const left = Math.min(Date.now() + forMs, maxExpiresAt) - Date.now();
-      if (!done() && left > 0) await condition(done, left);
-    };
     const waitMs = endReason === 'cancelled' ? 0 : input.recordingWaitSeconds * 1000;
-    await waitFor(() => Object.values(awaitedCalls(state)).every((ids) => ids.length === 0), waitMs);
-    await backfill.lookUp();
-    // Recordings found by now are stored before the binding goes; a stalled download is not waited for long.
-    await waitFor(() => archiver.idle, ARCHIVE_WAIT_MS);
-    noteMissingRecordings();
+    await collectBeforeUnbinding(state, waitMs, backfill, archiver);
     const releasedByPlatform = await references.releaseAll();
     state.closedReason = releasedByPlatform ? 'released-by-platform' : endReason;
     state.closedAt = new Date().toISOString();
     display.closed();
-  }
-
-  function noteMissingRecordings(): void {
-    const { unrecorded } = awaitedCalls(state);
-    if (unrecorded.length > 0) state.missingRecordings = unrecorded;
-    else delete state.missingRecordings;
   }
 
   for (const callId of archivesHandedOver ?? []) {
@@ -252,6 +221,6 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   // Calls first seen while draining are backfilled too, so no lost CDR depends on the drain window.
   await backfill.lookUp();
   await archiver.allSettled();
-  noteMissingRecordings();
+  noteMissingRecordings(state);
   return state;
 }

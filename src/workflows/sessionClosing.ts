@@ -1,6 +1,6 @@
 // What a session collects before it unbinds: its calls' ends, their recordings, and the CDRs the
 // webhook never brought. Imports only @temporalio/workflow and pure modules.
-import { log, proxyActivities } from '@temporalio/workflow';
+import { condition, log, proxyActivities } from '@temporalio/workflow';
 import { SESSION_CDR_LOOKUP_OPTIONS } from '../activities/options.ts';
 import type { SessionCdrActivities } from '../activities/sessionCdrActivities.ts';
 import type { CallHangupEvent, CallRecord, SessionState } from '../contract/session.ts';
@@ -10,6 +10,9 @@ const { lookUpSessionHangups } = proxyActivities<SessionCdrActivities>(SESSION_C
 
 /** Slack around the session's lifetime when asking Get400Cdr for its calls (clock skew). */
 const CDR_WINDOW_SLACK_SECONDS = 600;
+
+/** Longest wait, once the recordings are in, for their archiving to finish before unbinding. */
+const ARCHIVE_WAIT_MS = 120_000;
 
 const answered = (call: CallRecord) => call.answeredAt !== undefined || (call.dstDuration ?? 0) > 0;
 
@@ -70,4 +73,34 @@ export class CdrBackfill {
       log.warn('looking up missing CDRs failed; reconciliation may still find them', failureOf(error));
     }
   }
+}
+
+/**
+ * What closing does before DelVirtualNum: waits up to `waitMs` for the calls to end and their
+ * recordings to arrive, backfills what the webhook lost, waits (up to ARCHIVE_WAIT_MS) for the
+ * recordings found to be archived, and names those still missing. No wait reaches past the binding's
+ * MaxAssignTime.
+ */
+export async function collectBeforeUnbinding(
+  state: SessionState,
+  waitMs: number,
+  backfill: CdrBackfill,
+  archiver: { readonly idle: boolean },
+): Promise<void> {
+  const maxExpiresAt = Date.parse(state.maxExpiresAt ?? '') || 0;
+  const waitFor = async (done: () => boolean, forMs: number) => {
+    const left = Math.min(Date.now() + forMs, maxExpiresAt) - Date.now();
+    if (!done() && left > 0) await condition(done, left);
+  };
+  await waitFor(() => Object.values(awaitedCalls(state)).every((ids) => ids.length === 0), waitMs);
+  await backfill.lookUp();
+  await waitFor(() => archiver.idle, ARCHIVE_WAIT_MS);
+  noteMissingRecordings(state);
+}
+
+/** Names in the state the answered calls of a recorded session whose recording never came. */
+export function noteMissingRecordings(state: SessionState): void {
+  const { unrecorded } = awaitedCalls(state);
+  if (unrecorded.length > 0) state.missingRecordings = unrecorded;
+  else delete state.missingRecordings;
 }
