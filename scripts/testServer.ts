@@ -2,11 +2,11 @@
 // io.temporal:temporal-test-server). The SDK's own download comes from a host this project's machines
 // cannot reach; Maven Central they can, and Java 17 and Maven are on them.
 import { execFile } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir } from '../src/cacheDir.ts';
+import { cacheDir, isExecutable } from '../src/cacheDir.ts';
 
 /** The release of io.temporal:temporal-test-server that gets built; its jar's Main-Class is MAIN_CLASS. */
 export const TEST_SERVER_VERSION = '1.38.0';
@@ -20,15 +20,6 @@ export type TestServerLog = (message: string) => void;
 const defaultLog: TestServerLog = (message) => process.stderr.write(`[test-server] ${message}\n`);
 
 const run = promisify(execFile);
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Where the build goes: its own folder per version, so a version bump never reuses old jars. */
 export function testServerDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { cacheDir } from '../cacheDir.ts';
+import { cacheDir, isExecutable } from '../cacheDir.ts';
 
 /** The newest CLI tag whose go.mod has no `replace` directive, which `go install` refuses. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -14,15 +14,6 @@ export type CliLog = (message: string) => void;
 const defaultLog: CliLog = (message) => process.stderr.write(`[temporal-cli] ${message}\n`);
 
 const binaryName = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function findOnPath(env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {

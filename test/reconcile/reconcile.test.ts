@@ -15,7 +15,15 @@ import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
 import { CALLS_CARRIED } from '../../src/workflows/calls.ts';
 import { reconcileCdrs } from '../../src/workflows/reconcileCdrs.ts';
 import { callIdOf, deliveries, progress, setDelivery, startCallBack } from '../helpers/callback.ts';
-import { addFault, BIZ_APP_ID, phone, SECRET_ID, SECRET_KEY, startSession } from '../helpers/session.ts';
+import {
+  addFault,
+  BIZ_APP_ID,
+  phone,
+  SECRET_ID,
+  SECRET_KEY,
+  startSession,
+  waitUntilBound,
+} from '../helpers/session.ts';
 import { connectClient, withWorker } from '../helpers/temporal.ts';
 import { SECRET, startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
 
@@ -109,17 +117,14 @@ describe('CDR reconciliation', () => {
     await withWorker({ activities }, async ({ client, taskQueue }) => {
       const src = phone();
       const handle = await startSession(client, taskQueue, { src });
-      await expect
-        .poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum), { timeout: 10_000 })
-        .toBeTruthy();
-      const { virtualNum } = await handle.query(sessionStateQuery);
+      const { virtualNum } = await waitUntilBound(handle);
       const ended = (callId: string) =>
         handle.query(sessionStateQuery).then((s) => s.calls.find((call) => call.callId === callId)?.endStatus);
 
-      const delivered = await simulateCall(virtualNum as string, src);
+      const delivered = await simulateCall(virtualNum, src);
       await expect.poll(() => ended(delivered), { timeout: 10_000 }).toBe(1);
       await setDelivery(sim, { drop: true });
-      const dropped = await simulateCall(virtualNum as string, src);
+      const dropped = await simulateCall(virtualNum, src);
       await setDelivery(sim, { drop: false });
       const droppedLog = await deliveries(sim, dropped);
       expect(droppedLog.length).toBeGreaterThan(0);
@@ -179,13 +184,12 @@ describe('CDR reconciliation', () => {
     await withWorker({ activities }, async ({ client, taskQueue }) => {
       const window = await windowFromNow();
       const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone(), continueAsNewAfterEvents: 100 });
-      await expect.poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum)).toBeTruthy();
-      const { virtualNum } = await handle.query(sessionStateQuery);
+      const { virtualNum } = await waitUntilBound(handle);
       // Events are signalled by hand here, exactly as the webhook would (same parser, same ids).
       await setDelivery(sim, { drop: true });
       try {
         // The oldest call: its start reached the session, its hangup never did.
-        const oldest = await simulateCall(virtualNum as string, phone());
+        const oldest = await simulateCall(virtualNum, phone());
         await signalParsed(handle, callStarted(await sessionCdr(oldest)));
         // Many later calls, until the session has continued as new without the oldest one.
         let total = 0;
@@ -193,7 +197,7 @@ describe('CDR reconciliation', () => {
         for (let state = await handle.query(sessionStateQuery); listsOldest(state); ) {
           expect(total).toBeLessThan(CALLS_CARRIED * 4);
           for (let k = 0; k < 10; k++, total++) {
-            const cdr = await sessionCdr(await simulateCall(virtualNum as string, phone()));
+            const cdr = await sessionCdr(await simulateCall(virtualNum, phone()));
             await signalParsed(handle, parseCallback('hangup', cdr));
           }
           state = await handle.query(sessionStateQuery);
@@ -205,7 +209,7 @@ describe('CDR reconciliation', () => {
         expect(earlierCalls?.latestStartedAt).toBeGreaterThanOrEqual(oldestStart);
         // A call the session never heard of, later than every call it lists: still backfilled.
         await sleep(1100);
-        const missed = await simulateCall(virtualNum as string, phone());
+        const missed = await simulateCall(virtualNum, phone());
 
         const before = await handle.query(sessionStateQuery);
         const result = await client.workflow.execute(reconcileCdrs, {
@@ -236,14 +240,14 @@ describe('CDR reconciliation', () => {
     await withWorker({ activities }, async ({ client, taskQueue }) => {
       const dst = phone();
       const first = await startSession(client, taskQueue, { mode: 'XB', dst });
-      await expect.poll(() => first.query(sessionStateQuery).then((s) => s.virtualNum)).toBeTruthy();
+      await waitUntilBound(first);
       const second = await startSession(client, taskQueue, { mode: 'XB', dst });
       await expect.poll(() => second.query(sessionStateQuery).then((s) => s.platformRefNum)).toBe(2);
-      const { virtualNum } = await second.query(sessionStateQuery);
+      const { virtualNum } = await waitUntilBound(second);
       await setDelivery(sim, { drop: true });
       try {
         // The first session saw the call start; its hangup was lost, and then the session closed.
-        const callId = await simulateCall(virtualNum as string, phone());
+        const callId = await simulateCall(virtualNum, phone());
         await signalParsed(first, callStarted(await sessionCdr(callId)));
         await expect.poll(async () => (await first.query(sessionStateQuery)).calls.length).toBe(1);
         await first.executeUpdate(closeSessionUpdate);
@@ -336,13 +340,10 @@ describe('CDR reconciliation', () => {
     await withWorker({ activities }, async ({ client, taskQueue }) => {
       const src = phone();
       const handle = await startSession(client, taskQueue, { src });
-      await expect
-        .poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum), { timeout: 10_000 })
-        .toBeTruthy();
-      const { virtualNum } = await handle.query(sessionStateQuery);
+      const { virtualNum } = await waitUntilBound(handle);
       await setDelivery(sim, { drop: true });
       const lost: string[] = [];
-      for (let i = 0; i < 5; i++) lost.push(await simulateCall(virtualNum as string, src));
+      for (let i = 0; i < 5; i++) lost.push(await simulateCall(virtualNum, src));
       await setDelivery(sim, { drop: false });
       const since = Date.now();
 
@@ -366,13 +367,10 @@ describe('CDR reconciliation', () => {
       const window = await windowFromNow();
       const src = phone();
       const handle = await startSession(client, taskQueue, { src });
-      await expect
-        .poll(() => handle.query(sessionStateQuery).then((s) => s.virtualNum), { timeout: 10_000 })
-        .toBeTruthy();
-      const { virtualNum } = await handle.query(sessionStateQuery);
+      const { virtualNum } = await waitUntilBound(handle);
       // Only the call's start reaches the session; its own Get400Cdr at close fails for good.
       await setDelivery(sim, { drop: true });
-      const callId = await simulateCall(virtualNum as string, src);
+      const callId = await simulateCall(virtualNum, src);
       await setDelivery(sim, { drop: false });
       await signalParsed(handle, callStarted(await sessionCdr(callId)));
       await addFault(sim, { action: 'Get400Cdr', kind: 'business', errorCode: '9999', count: 1 });

@@ -1,17 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import type { Simulator } from '../../src/simulator/server.ts';
-import { admin, callApi, ok, startSim } from './helpers.ts';
+import { admin, callApi, closeStarted, ok, startSim } from './helpers.ts';
 
 const A = '008613900000001';
 const B = '008613800000001';
 const C = '008613800000002';
 
 let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+afterEach(closeStarted);
 
 const bindings = async (s: Simulator) => (await admin<Record<string, unknown>[]>(s, 'GET', '/_sim/bindings')).body;
 

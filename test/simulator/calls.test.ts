@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeliveryLogEntry } from '../../src/simulator/delivery.ts';
 import type { Simulator } from '../../src/simulator/server.ts';
-import { admin, ok, startReceiver, startSim, until } from './helpers.ts';
+import { admin, closeStarted, ok, startReceiver, startSim, until } from './helpers.ts';
 
 const A = '008613900000001';
 const B = '008613800000001';
@@ -10,12 +10,7 @@ const STRANGER = '008613700000009';
 
 let sim: Simulator | undefined;
 let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
-afterEach(async () => {
-  await sim?.close();
-  await receiver?.close();
-  sim = undefined;
-  receiver = undefined;
-});
+afterEach(closeStarted);
 
 const urls = (base: string) => ({
   StatusUrl: `${base}/status`,

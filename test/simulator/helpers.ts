@@ -10,13 +10,23 @@ export const SECRET_ID = 'AKIDtestsimulator';
 export const SECRET_KEY = 'test-secret-key';
 export const APP_ID = '1400000001';
 
-export function startSim(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
-  return startSimulator({
+/** Everything startSim and startReceiver started that closeStarted has not closed yet. */
+const started: { close(): Promise<void> }[] = [];
+
+/** Closes every simulator and receiver started so far: `afterEach(closeStarted)`. */
+export async function closeStarted(): Promise<void> {
+  await Promise.all(started.splice(0).map((server) => server.close()));
+}
+
+export async function startSim(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
+  const sim = await startSimulator({
     secretId: SECRET_ID,
     secretKey: SECRET_KEY,
     ...options,
     delivery: { baseDelayMs: 10, recordingDelayMs: 0, ...options.delivery },
   });
+  started.push(sim);
+  return sim;
 }
 
 export interface CallOptions {
@@ -124,12 +134,14 @@ export async function startReceiver(respond: (req: Received, index: number) => n
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  started.push({ close });
   return {
     url,
     received,
     /** Requests at `path` (2xx only). */
     at: (path: string) => received.filter((r) => r.path === path).map((r) => r.body),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close,
   };
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BUSINESS_ERROR_CODES } from '../../src/npp/errors.ts';
 import type { Simulator } from '../../src/simulator/server.ts';
-import { admin, callApi, ok, startReceiver, startSim } from './helpers.ts';
+import { admin, callApi, closeStarted, ok, startReceiver, startSim } from './helpers.ts';
 
 const A = '008613900000001';
 const B = '008613800000001';
@@ -15,12 +15,7 @@ const party = (prefix: number, i: number) => `0086${prefix}${String(i).padStart(
 
 let sim: Simulator | undefined;
 let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
-afterEach(async () => {
-  await sim?.close();
-  await receiver?.close();
-  sim = undefined;
-  receiver = undefined;
-});
+afterEach(closeStarted);
 
 const code = async (s: Simulator, params: Record<string, unknown>) =>
   (await callApi(s, 'GetVirtualNum', params)).body.Response;
