@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { type Browser, chromium } from 'playwright-core';
 import { inject } from 'vitest';
+import { resolveChromium } from '../../scripts/chromium.ts';
 import type { TemporalServer } from '../../src/temporal/devServer.ts';
 import type { NppStack } from './session.ts';
 import { testDataConverter } from './temporal.ts';
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
-
-/** Headless Debian chromium. Fails, never skips, when it is missing: the UI check is part of the suite. */
-export function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install the Debian package (apt-get install -y chromium)`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true });
+/**
+ * Headless Chromium, found or installed by resolveChromium (scripts/chromium.ts). Fails, never skips,
+ * when there is none: the UI check is part of the suite.
+ */
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: await resolveChromium(), headless: true });
 }
 
 /** Like withWorker, but on a server of the test's own (the global one has no UI). */

@@ -8,7 +8,7 @@ import { phone, startSession, waitUntilBound } from '../helpers/session.ts';
 import { withUiServerWorker } from '../helpers/ui.ts';
 
 // Proof that sessions are inspectable in Temporal UI: a real session on a dev server started with its
-// UI, looked at through headless Debian chromium. Payloads are encrypted by the app's codec, as in
+// UI, looked at through headless Chromium (scripts/chromium.ts finds or installs it). Payloads are encrypted by the app's codec, as in
 // production, so the UI shows what operators see without codec access.
 
 import { launchChromium } from '../helpers/ui.ts';
@@ -19,9 +19,10 @@ const ENCRYPTED_ENCODING_BASE64 = Buffer.from('binary/encrypted').toString('base
 let server: TemporalServer;
 let browser: Browser;
 
+// On a fresh machine the browser may be installed first (scripts/chromium.ts): minutes, not seconds.
 beforeAll(async () => {
   [server, browser] = await Promise.all([startDevServer({ ui: true }), launchChromium()]);
-});
+}, 15 * 60_000);
 
 afterAll(async () => {
   await browser?.close();
