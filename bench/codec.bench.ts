@@ -32,6 +32,7 @@ function sessionState(calls: number): SessionState {
   return {
     sessionKey: 'order-4711',
     mode: 'AXB',
+    ttlMode: 'fixed',
     status: 'in-progress',
     src: maskPhone('008613800000001'),
     dst: maskPhone('008613900000002'),

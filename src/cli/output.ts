@@ -34,7 +34,7 @@ export function describeSession(state: SessionState): string {
     ['virtual number', state.virtualNum],
     ['bind id', state.bindId],
     ['references', state.heldReferences],
-    ['expires', state.expiresAt],
+    ['expires', state.expiresAt && `${state.expiresAt}${state.ttlMode === 'sliding' ? ' (sliding)' : ''}`],
     ['closing since', state.closingAt],
     [
       'unbind failing',

@@ -1,4 +1,4 @@
-// `npp-temporal session start|show|close|extend|list`
+// `npp-temporal session start|show|close|extend|add-ref|release-ref|list`
 import { parseArgs } from 'node:util';
 import { DEFAULT_CLOSE_WAIT_MS } from '../client/closeWait.ts';
 import type { ConnectedApp } from '../client/connect.ts';
@@ -9,10 +9,12 @@ import { optionalInteger, platformNumber, positional, requireString, UsageError 
 export const SESSION_USAGE = `Usage:
   npp-temporal session start --key <key> --dst <0086…> [--src <0086…>] [--mode AXB|XB]
                              [--record] [--ttl <seconds>] [--max-ttl <seconds>] [--accredit <0086…,…>]
-                             [--recording-wait <seconds>]
+                             [--ttl-mode fixed|sliding] [--recording-wait <seconds>]
   npp-temporal session show <key>
   npp-temporal session close <key> [--wait]
   npp-temporal session extend <key> --seconds <n>
+  npp-temporal session add-ref <key>        (XB: one more reference on the number)
+  npp-temporal session release-ref <key>    (gives one back; at none the session closes, refnum-zero)
   npp-temporal session list [--status ${SESSION_STATUSES.join('|')}] [--limit <n>]
 
   close answers at once (status closing while the session waits for its calls and recordings);
@@ -66,6 +68,21 @@ export async function sessionCommand(args: string[], connect: () => Promise<Conn
         );
       });
     }
+    case 'add-ref':
+    case 'release-ref': {
+      const key = positional(positionals, 0, 'key', SESSION_USAGE);
+      return withApp(connect, async (app) => {
+        const result =
+          action === 'add-ref' ? await app.sessions.addReference(key) : await app.sessions.releaseReference(key);
+        printResult(output, result, () =>
+          fields([
+            ['session', key],
+            ['references', String(result.heldReferences)],
+            ['platform RefNum', result.platformRefNum === undefined ? '-' : String(result.platformRefNum)],
+          ]),
+        );
+      });
+    }
     case 'list': {
       const status = values.status;
       if (status !== undefined && !SESSION_STATUSES.includes(status as SessionStatus)) {
@@ -112,6 +129,7 @@ function parse(args: string[]) {
         'recording-wait': { type: 'string' },
         wait: { type: 'boolean' },
         ttl: { type: 'string' },
+        'ttl-mode': { type: 'string' },
         'max-ttl': { type: 'string' },
         accredit: { type: 'string' },
         seconds: { type: 'string' },
@@ -136,6 +154,10 @@ function sessionInput(values: ReturnType<typeof parse>['values']): SessionInput 
     ?.split(',')
     .map((entry) => platformNumber(entry.trim(), 'accredit', SESSION_USAGE));
   const ttlSeconds = optionalInteger(values.ttl, 'ttl', SESSION_USAGE, { min: 60, max: WEEK });
+  const ttlMode = values['ttl-mode'];
+  if (ttlMode !== undefined && ttlMode !== 'fixed' && ttlMode !== 'sliding') {
+    throw new UsageError('--ttl-mode must be fixed or sliding', SESSION_USAGE);
+  }
   const maxTtlSeconds = optionalInteger(values['max-ttl'], 'max-ttl', SESSION_USAGE, { min: 60, max: WEEK });
   // 0 is meaningful here: unbind as soon as the session ends.
   const recordingWaitSeconds = optionalInteger(values['recording-wait'], 'recording-wait', SESSION_USAGE, {
@@ -149,6 +171,7 @@ function sessionInput(values: ReturnType<typeof parse>['values']): SessionInput 
     ...(src ? { src } : {}),
     ...(values.record ? { record: true } : {}),
     ...(ttlSeconds ? { ttlSeconds } : {}),
+    ...(ttlMode ? { ttlMode } : {}),
     ...(maxTtlSeconds ? { maxTtlSeconds } : {}),
     ...(accreditList ? { accreditList } : {}),
     ...(recordingWaitSeconds === undefined ? {} : { recordingWaitSeconds }),

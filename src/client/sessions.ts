@@ -10,8 +10,11 @@ import {
 import type { Workflow } from '@temporalio/common';
 import { NppBindId, NppSessionStatus, NppVirtualNum } from '../contract/searchAttributes.ts';
 import {
+  addReferenceUpdate,
   closeSessionUpdate,
   extendTtlUpdate,
+  type ReferenceResult,
+  releaseReferenceUpdate,
   SESSION_STATUSES,
   SESSION_WORKFLOW_TYPE,
   type SessionInput,
@@ -107,6 +110,22 @@ export class SessionClient {
   /** Moves the expiry later, within the session's maxTtlSeconds; answers the new expiry. */
   extendSession(sessionKey: string, additionalSeconds: number): Promise<{ expiresAt: string }> {
     return this.#handle(sessionKey).executeUpdate(extendTtlUpdate, { args: [{ additionalSeconds }] });
+  }
+
+  /**
+   * XB only: takes one more reference on the session's number (GetVirtualNum for the same Dst, e.g.
+   * another order for the same callee); answers the session's references and the platform's RefNum.
+   */
+  addReference(sessionKey: string): Promise<ReferenceResult> {
+    return this.#handle(sessionKey).executeUpdate(addReferenceUpdate);
+  }
+
+  /**
+   * Gives one reference back (DelVirtualNum); once the session holds none it closes with reason
+   * `refnum-zero`. Answers the references left.
+   */
+  releaseReference(sessionKey: string): Promise<ReferenceResult> {
+    return this.#handle(sessionKey).executeUpdate(releaseReferenceUpdate);
   }
 
   /** Sessions known to visibility (eventually consistent), newest first. */

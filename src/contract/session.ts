@@ -76,6 +76,12 @@ export const keyPressSignal = defineSignal<[KeyPressEvent]>('keyPress');
 
 /** AXB: A and B call each other through X. XB: anyone (or the AccreditList) calls B through X. */
 export type SessionMode = 'AXB' | 'XB';
+/**
+ * `fixed`: the session expires ttlSeconds after binding (extendSession moves it). `sliding`: every call
+ * event moves the expiry to ttlSeconds after that interaction, as Twilio Proxy's ttl does; neither
+ * ever reaches past maxTtlSeconds (the binding's MaxAssignTime).
+ */
+export type TtlMode = 'fixed' | 'sliding';
 
 export interface SessionInput {
   /** The app's own unique name for the session (no personal data: it is visible in Temporal UI). */
@@ -87,8 +93,10 @@ export interface SessionInput {
   dst: string;
   /** Record calls (GetVirtualNum.Record). */
   record?: boolean;
-  /** Session lifetime from binding, in seconds. Default 24 h, at most 168 h. */
+  /** Session lifetime from binding (or, `sliding`, from the last call event), in seconds. Default 24 h, at most 168 h. */
   ttlSeconds?: number;
+  /** How ttlSeconds counts: from binding (`fixed`, the default) or from the last call event (`sliding`). */
+  ttlMode?: TtlMode;
   /**
    * Upper bound for extendTtl, in seconds from binding; becomes GetVirtualNum.MaxAssignTime, so the
    * platform itself unbinds by then even if this worker never runs again. Default min(2 × ttl, 168 h).
@@ -213,6 +221,8 @@ export interface SessionState {
   createdAt: string;
   boundAt?: string;
   expiresAt?: string;
+  /** How expiresAt moves: `sliding` pushes it to ttlSeconds after each call event. */
+  ttlMode: TtlMode;
   /** The latest expiry extendTtl allows: MaxAssignTime counted from before the bind request was made,
    * as the platform counts it from when it bound, so the session never outlives its binding. */
   maxExpiresAt?: string;

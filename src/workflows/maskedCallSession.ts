@@ -32,7 +32,7 @@ import { handOver, newSession } from './sessionCarryOver.ts';
 import { CdrBackfill, collectBeforeUnbinding, noteMissingRecordings } from './sessionClosing.ts';
 import { SessionDisplay } from './sessionDisplay.ts';
 import { resolveSessionInput } from './sessionInput.ts';
-import { expiryAtBind, extendedExpiry, msUntilExpiry } from './ttl.ts';
+import { expiryAtBind, extendedExpiry, msUntilExpiry, slidExpiry } from './ttl.ts';
 
 /**
  * A masked-call session: binds a virtual number, follows its calls through signals, and closes when
@@ -59,8 +59,17 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   ): void {
     const change = callLog.apply(event, fold, at);
     if (!change) return;
+    if (input.ttlMode === 'sliding') slideExpiry();
     display.callChanged(change.isNew);
     archiveOnceKnown(change.call);
+  }
+
+  /** Sliding TTL: the expiry follows the last interaction (its event time, never later than now). */
+  function slideExpiry(): void {
+    const { expiresAt, maxExpiresAt, lastInteractionAt } = state;
+    if (!expiresAt || !maxExpiresAt || !lastInteractionAt || endReason !== undefined) return;
+    const interactionMs = Math.min(Date.parse(lastInteractionAt), Date.now());
+    state.expiresAt = slidExpiry({ expiresAt, maxExpiresAt }, interactionMs, input.ttlSeconds);
   }
 
   /** The recording URL comes with the recording event or the hangup CDR, whichever is first. */

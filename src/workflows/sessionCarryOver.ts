@@ -17,6 +17,7 @@ export function newSession(input: ResolvedSessionInput): CarriedSession {
       ...(input.src ? { src: maskPhone(input.src) } : {}),
       dst: maskPhone(input.dst),
       record: input.record,
+      ttlMode: input.ttlMode,
       // BizId allows 16 letters or digits: 12 identify the session, 4 the request within it.
       bizId: uuid4().replace(/-/g, '').slice(0, 12),
       heldReferences: 0,

@@ -95,7 +95,7 @@ export class SessionDisplay {
       const { ongoing, unrecorded } = awaitedCalls(state);
       parts.push(`waiting for ${ongoing.length} call(s) to end, ${unrecorded.length} recording(s)`);
     } else if (state.expiresAt && !state.closedAt) {
-      parts.push(`expires ${state.expiresAt}`);
+      parts.push(`expires ${state.expiresAt}${state.ttlMode === 'sliding' ? ' (sliding)' : ''}`);
     }
     if (state.missingRecordings?.length) parts.push(`${state.missingRecordings.length} recording(s) missing`);
     if (note) parts.push(note);

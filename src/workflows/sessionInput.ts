@@ -1,7 +1,7 @@
 // Validation and defaults of a session's input. Pure: runs first thing in the workflow, so bad input
 // fails the run at once, non-retryable, with a reason that names the field (never the number).
 
-import type { SessionInput } from '../contract/session.ts';
+import type { SessionInput, TtlMode } from '../contract/session.ts';
 import { ALL_STATUS_FLAGS } from '../npp/models.ts';
 import { isPlatformNumber } from '../phone.ts';
 import { inputChecks } from './inputChecks.ts';
@@ -20,6 +20,7 @@ export const INVALID_SESSION_INPUT = 'InvalidSessionInput';
 export interface ResolvedSessionInput extends SessionInput {
   record: boolean;
   ttlSeconds: number;
+  ttlMode: TtlMode;
   maxTtlSeconds: number;
   statusFlag: number;
   drainSeconds: number;
@@ -56,6 +57,8 @@ export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
 
   const ttlSeconds = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   wholeNumber(ttlSeconds, 'ttlSeconds', 1, MAX_TTL_SECONDS);
+  const ttlMode = input.ttlMode ?? 'fixed';
+  if (ttlMode !== 'fixed' && ttlMode !== 'sliding') reject('ttlMode must be "fixed" or "sliding"');
   const maxTtlSeconds = input.maxTtlSeconds ?? Math.min(2 * ttlSeconds, MAX_TTL_SECONDS);
   wholeNumber(maxTtlSeconds, 'maxTtlSeconds', ttlSeconds, MAX_TTL_SECONDS);
   const statusFlag = input.statusFlag ?? ALL_STATUS_FLAGS;
@@ -71,6 +74,7 @@ export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
     ...input,
     record: input.record ?? false,
     ttlSeconds,
+    ttlMode,
     maxTtlSeconds,
     statusFlag,
     drainSeconds,

@@ -40,6 +40,15 @@ export function extendedExpiry(current: Partial<Expiry>, additionalSeconds: numb
   return new Date(wanted).toISOString();
 }
 
+/**
+ * A sliding session's expiry after a call event at `interactionMs`: ttlSeconds after it, never earlier
+ * than the current expiry (an extension stands) and never past maxExpiresAt.
+ */
+export function slidExpiry(current: Expiry, interactionMs: number, ttlSeconds: number): string {
+  const slid = Math.min(interactionMs + ttlSeconds * 1000, Date.parse(current.maxExpiresAt));
+  return new Date(Math.max(slid, Date.parse(current.expiresAt))).toISOString();
+}
+
 /** Milliseconds until `expiresAt` (zero or less once it passed). */
 export function msUntilExpiry(expiresAt: string | undefined, nowMs: number): number {
   return Date.parse(expiresAt ?? '') - nowMs;

@@ -199,6 +199,48 @@ describe('npp-temporal CLI against the embedded default', () => {
     expect(late.stderr).toMatch(/^npp-temporal: refused: /);
   });
 
+  it('shares an XB number with add-ref and release-ref; the last release ends the session refnum-zero', async () => {
+    const key = `xb-${randomUUID().slice(0, 8)}`;
+    const started = await cli(
+      'session',
+      'start',
+      '--key',
+      key,
+      '--mode',
+      'XB',
+      '--dst',
+      phone(),
+      '--ttl-mode',
+      'sliding',
+    );
+    expect(started.stderr).toBe('');
+    const show = () => cli('session', 'show', key, '--json').then((shown) => JSON.parse(shown.stdout));
+    let state = await show();
+    for (let attempt = 0; attempt < 50 && !state.virtualNum; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      state = await show();
+    }
+    expect(state.ttlMode).toBe('sliding');
+    const added = await cli('session', 'add-ref', key, '--json');
+    expect(added.stderr).toBe('');
+    expect(JSON.parse(added.stdout)).toEqual({ heldReferences: 2, platformRefNum: 2 });
+    const shown = await cli('session', 'show', key);
+    expect(shown.stdout).toMatch(/references:\s+2/);
+    expect(shown.stdout).toMatch(/expires:\s+\S+ \(sliding\)/);
+    expect((await cli('session', 'release-ref', key)).stdout).toMatch(/references:\s+1/);
+    expect(JSON.parse((await cli('session', 'release-ref', key, '--json')).stdout)).toMatchObject({
+      heldReferences: 0,
+    });
+    for (let attempt = 0; attempt < 50 && state.status !== 'closed'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      state = await show();
+    }
+    expect(state).toMatchObject({ status: 'closed', closedReason: 'refnum-zero' });
+    const refused = await cli('session', 'add-ref', key);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/the session is not open/);
+  });
+
   it('runs callback calls: start, progress on the simulator, show; cancel', async () => {
     const key = `cb-${randomUUID().slice(0, 8)}`;
     const [src, dst] = [phone(), phone()];
@@ -267,6 +309,12 @@ describe('npp-temporal CLI against the embedded default', () => {
     [['session', 'show'], 2, /missing <key>/],
     [['session', 'extend', 'k', '--seconds', 'soon'], 2, /--seconds must be an integer/],
     [['session', 'list', '--status', 'done'], 2, /--status must be one of/],
+    [['session', 'add-ref'], 2, /missing <key>/],
+    [
+      ['session', 'start', '--key', 'k', '--mode', 'XB', '--dst', '008613800000000', '--ttl-mode', 'rolling'],
+      2,
+      /--ttl-mode must be fixed or sliding/,
+    ],
     [
       [
         'session',

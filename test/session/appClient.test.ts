@@ -44,6 +44,38 @@ describe('SessionClient.startSession', () => {
   });
 });
 
+describe('SessionClient.addReference / releaseReference', () => {
+  test('an XB session takes a second reference on its number and ends refnum-zero when it gives both back', async ({
+    npp,
+    worker: { client, taskQueue },
+  }) => {
+    const sessions = new SessionClient({ client, taskQueue });
+    const sessionKey = `app-${randomUUID()}`;
+    await sessions.startSession({ sessionKey, mode: 'XB', dst: phone(), drainSeconds: 0, recordingWaitSeconds: 0 });
+    await waitUntilBound(client.workflow.getHandle(sessionWorkflowId(sessionKey)));
+
+    expect(await sessions.addReference(sessionKey)).toEqual({ heldReferences: 2, platformRefNum: 2 });
+    expect(await simBindings(npp.sim)).toMatchObject([{ RefNum: 2 }]);
+    expect(await sessions.releaseReference(sessionKey)).toMatchObject({ heldReferences: 1, platformRefNum: 1 });
+    expect((await sessions.getSession(sessionKey)).status).not.toBe('closed');
+    expect(await sessions.releaseReference(sessionKey)).toMatchObject({ heldReferences: 0 });
+    const result = await client.workflow.getHandle(sessionWorkflowId(sessionKey)).result();
+    expect(result).toMatchObject({ status: 'closed', closedReason: 'refnum-zero' });
+    expect(await simBindings(npp.sim)).toEqual([]);
+  });
+
+  test('refuses a second reference in AXB with a readable reason', async ({ worker: { client, taskQueue } }) => {
+    const sessions = new SessionClient({ client, taskQueue });
+    const sessionKey = `app-${randomUUID()}`;
+    await sessions.startSession({ sessionKey, mode: 'AXB', src: phone(), dst: phone(), drainSeconds: 0 });
+    await waitUntilBound(client.workflow.getHandle(sessionWorkflowId(sessionKey)));
+    await expect(sessions.addReference(sessionKey)).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/^only an XB session can take further references/) },
+    });
+    await sessions.closeSession(sessionKey, { wait: true });
+  });
+});
+
 describe('SessionClient.closeSession', () => {
   /**
    * A bound, recorded session with one answered call whose recording has not come: closing waits
@@ -113,6 +145,7 @@ describe('waitUntilClosed', () => {
   const state = (status: SessionStatus): SessionState => ({
     sessionKey: 'k',
     mode: 'XB',
+    ttlMode: 'fixed',
     status,
     dst: '0086138****0000',
     record: true,

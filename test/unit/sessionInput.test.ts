@@ -2,7 +2,7 @@
 // field without repeating a phone number.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SessionInput } from '../../src/contract/session.ts';
+import type { SessionInput, TtlMode } from '../../src/contract/session.ts';
 import { ALL_STATUS_FLAGS } from '../../src/npp/models.ts';
 import {
   DEFAULT_DRAIN_SECONDS,
@@ -32,6 +32,7 @@ describe('resolveSessionInput', () => {
       ...axb(),
       record: false,
       ttlSeconds: DEFAULT_TTL_SECONDS,
+      ttlMode: 'fixed',
       maxTtlSeconds: 2 * DEFAULT_TTL_SECONDS,
       statusFlag: ALL_STATUS_FLAGS,
       drainSeconds: DEFAULT_DRAIN_SECONDS,
@@ -74,6 +75,7 @@ describe('resolveSessionInput', () => {
       [{ record: 'yes' as unknown as boolean }, /^record must be true or false/],
       [{ statusFlag: 64 }, /^statusFlag must be a sum/],
       [{ drainSeconds: -1 }, /^drainSeconds must be/],
+      [{ ttlMode: 'rolling' as TtlMode }, /^ttlMode must be "fixed" or "sliding"$/],
       [{ continueAsNewAfterEvents: 99 }, /^continueAsNewAfterEvents must be/],
     ];
     for (const [fields, reason] of cases) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expiryAtBind, extendedExpiry, msUntilExpiry } from '../../src/workflows/ttl.ts';
+import { expiryAtBind, extendedExpiry, msUntilExpiry, slidExpiry } from '../../src/workflows/ttl.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-12-01T00:00:00.000Z');
@@ -58,5 +58,32 @@ describe('ttl', () => {
     const expiresAt = new Date(T0 + 5_000).toISOString();
     expect(msUntilExpiry(expiresAt, T0)).toBe(5_000);
     expect(msUntilExpiry(expiresAt, T0 + 6_000)).toBe(-1_000);
+  });
+
+  it('slides the expiry to ttl after each interaction, never back and never past MaxAssignTime', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3600 }),
+        fc.array(fc.integer({ min: 0, max: 10 * 3600 * 1000 }), { maxLength: 20 }),
+        (ttlSeconds, offsets) => {
+          let current = expiryAtBind(T0, T0, ttlSeconds, 2 * 3600);
+          let latest = T0;
+          for (const offset of [...offsets].sort((a, b) => a - b)) {
+            const before = Date.parse(current.expiresAt);
+            current = { ...current, expiresAt: slidExpiry(current, T0 + offset, ttlSeconds) };
+            latest = T0 + offset;
+            const after = Date.parse(current.expiresAt);
+            expect(after).toBeGreaterThanOrEqual(before);
+            expect(after).toBe(Math.min(latest + ttlSeconds * 1000, Date.parse(current.maxExpiresAt)));
+          }
+        },
+      ),
+    );
+  });
+
+  it('keeps an extension that reaches further than the slide', () => {
+    const bound = expiryAtBind(T0, T0, 60, 7200);
+    const extended = { ...bound, expiresAt: extendedExpiry(bound, 3600) };
+    expect(slidExpiry(extended, T0 + 10_000, 60)).toBe(extended.expiresAt);
   });
 });
