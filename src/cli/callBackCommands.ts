@@ -1,7 +1,8 @@
 // `npp-temporal callback start|show|cancel`
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ConnectedApp } from '../client/connect.ts';
-import type { CallBackInput, CallBackState, CancelFlag } from '../contract/callBack.ts';
+import type { CallBackInput, CallBackPreCallerHandle, CallBackState, CancelFlag } from '../contract/callBack.ts';
 import { maskPhonesInText } from '../phone.ts';
 import { fields, type Output, printResult, withApp } from './output.ts';
 import { optionalInteger, platformNumber, positional, requireString, UsageError } from './usage.ts';
@@ -9,6 +10,9 @@ import { optionalInteger, platformNumber, positional, requireString, UsageError 
 export const CALLBACK_USAGE = `Usage:
   npp-temporal callback start --key <key> --src <0086…> --dst <0086…> [--record] [--max-allow-time <minutes>]
                               [--choose-display | --src-display <number> --dst-display <number>] [--order-id <id>]
+                              [--status-flag <n>] [--biz-id <id>] [--last-call-id <CallId>] [--biz-app-id <id>]
+                              [--ivr <file.json>]   (PreCallerHandle: { readPrompt, interruptPrompt,
+                              keyList: [{ key, operate }], repeatTimes?, promptGender? })
   npp-temporal callback show <key>
   npp-temporal callback cancel <key> [--flag 0|1|2|3|4]   (0: whatever the stage; 1–4: not once the
                               caller rings / answered / the callee rings / answered)`;
@@ -89,6 +93,11 @@ function parse(args: string[]) {
         'src-display': { type: 'string' },
         'dst-display': { type: 'string' },
         'order-id': { type: 'string' },
+        'status-flag': { type: 'string' },
+        'biz-id': { type: 'string' },
+        'last-call-id': { type: 'string' },
+        'biz-app-id': { type: 'string' },
+        ivr: { type: 'string' },
         flag: { type: 'string' },
       },
     });
@@ -105,6 +114,7 @@ function callBackInput(values: ReturnType<typeof parse>['values']): CallBackInpu
     min: 1,
     max: 1440,
   });
+  const statusFlag = optionalInteger(values['status-flag'], 'status-flag', CALLBACK_USAGE, { min: 0, max: 16383 });
   if (values['choose-display'] && (values['src-display'] || values['dst-display'])) {
     throw new UsageError('--choose-display and --src-display/--dst-display exclude each other', CALLBACK_USAGE);
   }
@@ -118,5 +128,28 @@ function callBackInput(values: ReturnType<typeof parse>['values']): CallBackInpu
     ...(values['src-display'] ? { srcDisplayNum: values['src-display'] } : {}),
     ...(values['dst-display'] ? { dstDisplayNum: values['dst-display'] } : {}),
     ...(values['order-id'] ? { orderId: values['order-id'] } : {}),
+    ...(statusFlag === undefined ? {} : { statusFlag }),
+    ...(values['biz-id'] ? { bizId: values['biz-id'] } : {}),
+    ...(values['last-call-id'] ? { lastCallId: values['last-call-id'] } : {}),
+    ...(values['biz-app-id'] ? { bizAppId: values['biz-app-id'] } : {}),
+    ...(values.ivr ? { preCallerHandle: readIvr(values.ivr) } : {}),
   };
+}
+
+/** The IVR of --ivr: a JSON file; its fields are checked with the rest of the input before starting. */
+function readIvr(path: string): CallBackPreCallerHandle {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `--ivr: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      CALLBACK_USAGE,
+    );
+  }
+  try {
+    return JSON.parse(text) as CallBackPreCallerHandle;
+  } catch {
+    throw new UsageError(`--ivr: ${path} is not JSON`, CALLBACK_USAGE);
+  }
 }

@@ -1,8 +1,11 @@
 // The `npp-temporal` command. Every failure ends as one readable line and an exit code:
 // 0 done, 1 failed, 2 bad arguments, 3 not found. Never a stack trace (--debug shows one).
 import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { connectApp } from '../client/connect.ts';
 import { maskPhonesInText } from '../phone.ts';
+import { INVALID_CALLBACK_INPUT } from '../workflows/callBackInput.ts';
+import { INVALID_SESSION_INPUT } from '../workflows/sessionInput.ts';
 import { CALLBACK_USAGE, callBackCommand } from './callBackCommands.ts';
 import type { Output } from './output.ts';
 import { SESSION_USAGE, sessionCommand } from './sessionCommands.ts';
@@ -76,6 +79,13 @@ function explain(error: unknown): { message: string; code: number } {
   if (error instanceof NotFoundError) return { message: error.message, code: 3 };
   if (error instanceof WorkflowNotFoundError) {
     return { message: `not found: ${error.workflowId ?? 'workflow'} (no such session or call)`, code: 3 };
+  }
+  // The workflows' own input checks, run by the client before it starts anything.
+  if (
+    error instanceof ApplicationFailure &&
+    (error.type === INVALID_SESSION_INPUT || error.type === INVALID_CALLBACK_INPUT)
+  ) {
+    return { message: `invalid input: ${error.message}`, code: 2 };
   }
   if (error instanceof WorkflowUpdateFailedError) {
     return { message: `refused: ${error.cause?.message ?? error.message}`, code: 1 };

@@ -10,6 +10,7 @@ export const SESSION_USAGE = `Usage:
   npp-temporal session start --key <key> --dst <0086…> [--src <0086…>] [--mode AXB|XB]
                              [--record] [--ttl <seconds>] [--max-ttl <seconds>] [--accredit <0086…,…>]
                              [--ttl-mode fixed|sliding] [--recording-wait <seconds>]
+                             [--assign <0086…>] [--city <city id>] [--status-flag <n>] [--biz-app-id <id>]
   npp-temporal session show <key>
   npp-temporal session close <key> [--wait]
   npp-temporal session extend <key> --seconds <n>
@@ -132,6 +133,10 @@ function parse(args: string[]) {
         'ttl-mode': { type: 'string' },
         'max-ttl': { type: 'string' },
         accredit: { type: 'string' },
+        assign: { type: 'string' },
+        city: { type: 'string' },
+        'status-flag': { type: 'string' },
+        'biz-app-id': { type: 'string' },
         seconds: { type: 'string' },
         status: { type: 'string' },
         limit: { type: 'string' },
@@ -164,10 +169,17 @@ function sessionInput(values: ReturnType<typeof parse>['values']): SessionInput 
     min: 0,
     max: WEEK,
   });
+  const assignVirtualNum =
+    values.assign === undefined ? undefined : platformNumber(values.assign, 'assign', SESSION_USAGE);
+  const statusFlag = optionalInteger(values['status-flag'], 'status-flag', SESSION_USAGE, { min: 0, max: 16383 });
   return {
     sessionKey,
     mode,
     dst,
+    ...(assignVirtualNum ? { assignVirtualNum } : {}),
+    ...(values.city ? { cityId: values.city } : {}),
+    ...(statusFlag === undefined ? {} : { statusFlag }),
+    ...(values['biz-app-id'] ? { bizAppId: values['biz-app-id'] } : {}),
     ...(src ? { src } : {}),
     ...(values.record ? { record: true } : {}),
     ...(ttlSeconds ? { ttlSeconds } : {}),

@@ -12,6 +12,7 @@ import {
 } from '../contract/callBack.ts';
 import { maskPhone } from '../phone.ts';
 import type { callBackCall } from '../workflows/callBackCall.ts';
+import { resolveCallBackInput } from '../workflows/callBackInput.ts';
 import { type AppClientOptions, startOnce } from './sessions.ts';
 
 export interface CallBackHandle {
@@ -31,6 +32,8 @@ export class CallBackClient {
 
   /** Starts the call, or returns the run that already has this key, running or finished: a retried start rings nobody twice. */
   async startCallBackCall(input: CallBackInput): Promise<CallBackHandle> {
+    // Bad input fails here, before anything starts, with the workflow's own reason (InvalidCallBackInput).
+    resolveCallBackInput(input);
     const workflowId = callBackWorkflowId(input.callKey);
     const runId = await startOnce<typeof callBackCall>(this.#client, CALLBACK_WORKFLOW_TYPE, {
       args: [input],

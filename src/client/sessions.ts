@@ -25,6 +25,7 @@ import {
 } from '../contract/session.ts';
 import { maskPhone } from '../phone.ts';
 import type { maskedCallSession } from '../workflows/maskedCallSession.ts';
+import { resolveSessionInput } from '../workflows/sessionInput.ts';
 import { DEFAULT_CLOSE_WAIT_MS, waitUntilClosed } from './closeWait.ts';
 
 export interface AppClientOptions {
@@ -72,9 +73,12 @@ export class SessionClient {
   /**
    * Starts the session, or returns the run that already has this key, running or finished: an app
    * that retries a timed-out start never binds a second number. Session keys are single-use within
-   * the namespace's retention.
+   * the namespace's retention. Invalid input throws an ApplicationFailure (type InvalidSessionInput)
+   * naming the field, without starting anything.
    */
   async startSession(input: SessionInput): Promise<SessionHandle> {
+    // Bad input fails here, before anything starts, with the workflow's own reason (InvalidSessionInput).
+    resolveSessionInput(input);
     const workflowId = sessionWorkflowId(input.sessionKey);
     const runId = await startOnce<typeof maskedCallSession>(this.#client, SESSION_WORKFLOW_TYPE, {
       args: [input],

@@ -3,7 +3,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -239,6 +239,114 @@ describe('npp-temporal CLI against the embedded default', () => {
     const refused = await cli('session', 'add-ref', key);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/the session is not open/);
+  });
+
+  it('passes every GetVirtualNum field a user may set: assigned number, city, StatusFlag, BizAppId', async () => {
+    const key = `fields-${randomUUID().slice(0, 8)}`;
+    const assigned = '008617000000020'; // a number of city 010 in the default pool
+    const started = await cli(
+      'session',
+      'start',
+      '--key',
+      key,
+      '--mode',
+      'XB',
+      '--dst',
+      phone(),
+      '--assign',
+      assigned,
+      '--city',
+      '010',
+      '--status-flag',
+      '3',
+      '--biz-app-id',
+      '1400009999',
+    );
+    expect(started.stderr).toBe('');
+    const binding = async () => {
+      const all = (await (await fetch(`${env.NPP_SIM_URL}/_sim/bindings`)).json()) as {
+        VirtualNum: string;
+        StatusFlag: number;
+      }[];
+      return all.find((candidate) => candidate.VirtualNum === assigned);
+    };
+    for (let attempt = 0; attempt < 50 && !(await binding()); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(await binding()).toMatchObject({ StatusFlag: 3 });
+    const requests = (await (await fetch(`${env.NPP_SIM_URL}/_sim/requests`)).json()) as {
+      action: string;
+      BizAppId?: string;
+    }[];
+    expect(requests).toContainEqual(expect.objectContaining({ action: 'GetVirtualNum', BizAppId: '1400009999' }));
+    await cli('session', 'close', key, '--wait');
+    expect(await binding()).toBeUndefined();
+  });
+
+  it('passes every CreateCallBack field a user may set: BizId, LastCallId, StatusFlag, the IVR', async () => {
+    const key = `cbfields-${randomUUID().slice(0, 8)}`;
+    const ivr = join(await mkdtemp(join(tmpdir(), 'npp-ivr-')), 'ivr.json');
+    const handle = { readPrompt: 'welcome', interruptPrompt: 'press 1', keyList: [{ key: '1', operate: 1 }] };
+    await writeFile(ivr, JSON.stringify(handle));
+    const bizId = `biz${randomUUID().slice(0, 8)}`;
+    const started = await cli(
+      'callback',
+      'start',
+      '--key',
+      key,
+      '--src',
+      phone(),
+      '--dst',
+      phone(),
+      '--biz-id',
+      bizId,
+      '--last-call-id',
+      'earlier-call-1',
+      '--status-flag',
+      '16191',
+      '--ivr',
+      ivr,
+    );
+    expect(started.stderr).toBe('');
+    const made = async () => {
+      const calls = (await (await fetch(`${env.NPP_SIM_URL}/_sim/callbacks`)).json()) as {
+        CallId: string;
+        BizId?: string;
+        LastCallId?: string;
+      }[];
+      return calls.find((call) => call.BizId === bizId);
+    };
+    for (let attempt = 0; attempt < 50 && !(await made()); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const call = await made();
+    expect(call).toMatchObject({ LastCallId: 'earlier-call-1' });
+    // The IVR holds the call at the caller until a key is pressed.
+    const progress = await fetch(`${env.NPP_SIM_URL}/_sim/callbacks/${call?.CallId}/progress`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ until: 'ended' }),
+    });
+    expect(await progress.json()).toMatchObject({ Stage: 'caller-answered', AwaitingKey: true });
+    await cli('callback', 'cancel', key);
+  });
+
+  it('refuses invalid flags before starting anything, naming the field and masking numbers', async () => {
+    const key = `bad-${randomUUID().slice(0, 8)}`;
+    const dst = phone();
+    const refused = await cli('session', 'start', '--key', key, '--mode', 'XB', '--dst', dst, '--status-flag', '64');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/invalid input: statusFlag must be a sum of the StatusFlag bits/);
+    expect((await cli('session', 'show', key)).code).toBe(3);
+    const ivr = join(await mkdtemp(join(tmpdir(), 'npp-ivr-')), 'ivr.json');
+    await writeFile(
+      ivr,
+      JSON.stringify({ readPrompt: 'hi', interruptPrompt: 'press 1', keyList: [{ key: 'X', operate: 1 }] }),
+    );
+    const badIvr = await cli('callback', 'start', '--key', key, '--src', phone(), '--dst', dst, '--ivr', ivr);
+    expect(badIvr.code).toBe(2);
+    expect(badIvr.stderr).toMatch(/invalid input: .*key/i);
+    expect(badIvr.stderr).not.toContain(dst);
   });
 
   it('runs callback calls: start, progress on the simulator, show; cancel', async () => {

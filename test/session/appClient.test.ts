@@ -1,7 +1,7 @@
 // The app's client starts sessions as a human sees them in Temporal UI (masked) and idempotently,
 // and closes them, waiting if asked until the number is released.
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { SessionCloseTimeoutError, waitUntilClosed } from '../../src/client/closeWait.ts';
 import { SessionClient } from '../../src/client/sessions.ts';
@@ -41,6 +41,22 @@ describe('SessionClient.startSession', () => {
     // After it completed, the key still names that run: nothing starts, nothing binds.
     expect(await sessions.startSession(input)).toEqual(started);
     expect((await handle.describe()).runId).toBe(started.runId);
+  });
+});
+
+describe('SessionClient input checks', () => {
+  test('refuses invalid input before starting anything, naming the field', async ({
+    worker: { client, taskQueue },
+  }) => {
+    const sessions = new SessionClient({ client, taskQueue });
+    const sessionKey = `app-${randomUUID()}`;
+    await expect(sessions.startSession({ sessionKey, mode: 'AXB', dst: phone() })).rejects.toMatchObject({
+      type: 'InvalidSessionInput',
+      message: expect.stringMatching(/^src is required in AXB mode/),
+    });
+    await expect(client.workflow.getHandle(sessionWorkflowId(sessionKey)).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
   });
 });
 
