@@ -167,6 +167,10 @@ export interface CallBackCdrSummary {
   calleeRingingAt?: string;
   calleeAnsweredAt?: string;
   endedAt?: string;
+  /** CallBackCdr.CallType: 1 VoIP, 2 IP to PSTN, 3 PSTN to PSTN. */
+  callType?: number;
+  /** CallBackCdr.OrderId: the order the call was made for, as the platform bills it. */
+  orderId?: string;
   /** Where the CDR came from: the webhook, or polling DescribeCallBackCdr after it never came. */
   source: 'webhook' | 'poll';
 }

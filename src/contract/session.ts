@@ -166,8 +166,13 @@ export interface CallRecord {
   /** Every StatusFlag bit reported for this call. */
   statusBits: number;
   startedAt?: number;
+  /** VirturalNumCdr.StartDstCallTime / StartDstRingTime: when the callee was dialled and rang (unix s). */
+  calleeCalledAt?: number;
+  calleeRingingAt?: number;
   answeredAt?: number;
   endedAt?: number;
+  /** VirturalNumCdr.DstVirtualNum: the virtual number the call came in on (the platform's, not a person's). */
+  virtualNum?: string;
   /** VirturalNumCdr.CallEndStatus and its meaning, once the hangup CDR arrived. */
   endStatus?: number;
   endStatusText?: string;

@@ -48,6 +48,8 @@ export function cdrSummary(event: CallBackHangupEvent, source: CallBackCdrSummar
     endStatusText: CALLBACK_END_STATUS_TEXT[event.callEndStatus] ?? 'unknown',
     duration: event.duration,
     ...Object.fromEntries(Object.entries(moments).filter(([, value]) => value !== undefined)),
+    ...(event.callType === undefined ? {} : { callType: event.callType }),
+    ...(event.orderId ? { orderId: event.orderId } : {}),
     source,
   };
 }

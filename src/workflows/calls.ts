@@ -81,6 +81,9 @@ export function applyHangup(call: CallRecord, event: CallHangupEvent): CallRecor
     dstDuration: event.dstDuration,
     ...(call.recordUrl === undefined && event.recordUrl ? { recordUrl: event.recordUrl } : {}),
     ...(call.bindId === undefined && event.bindId ? { bindId: event.bindId } : {}),
+    ...(event.startDstCallTime ? { calleeCalledAt: event.startDstCallTime } : {}),
+    ...(event.startDstRingTime ? { calleeRingingAt: event.startDstRingTime } : {}),
+    ...(event.virtualNum ? { virtualNum: event.virtualNum } : {}),
   };
   return withState(next);
 }

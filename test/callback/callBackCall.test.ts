@@ -71,7 +71,7 @@ describe('callBackCall', () => {
       keys: ['2', '1'],
       srcDisplayNum: '0086075586013388',
       dstDisplayNum: '0086075586013399',
-      cdr: { endStatus: 1, endStatusText: 'normal', duration: 7, source: 'webhook' },
+      cdr: { endStatus: 1, endStatusText: 'normal', duration: 7, callType: 3, source: 'webhook' },
       recordUrl: `${npp.sim.url}/_sim/recordings/${callId}.wav`,
     });
     const connectedBits = [Bit.CallerRinging, Bit.CallerAnswered, Bit.CalleeRinging, Bit.CalleeAnswered];

@@ -95,6 +95,24 @@ describe('folding call events', () => {
     );
   });
 
+  it('keeps what the hangup CDR tells beyond the status events: callee dialled and ringing, the virtual number', () => {
+    const call = applyHangup(emptyCall('c1'), {
+      eventId: 'c1-hangup',
+      callId: 'c1',
+      virtualNum: '008617000000001',
+      callCenterAcceptTime: 100,
+      startDstCallTime: 101,
+      startDstRingTime: 102,
+      dstAcceptTime: 0,
+      endCallTime: 130,
+      callEndStatus: 4,
+      srcDuration: 30,
+      dstDuration: 0,
+    });
+    expect(call).toMatchObject({ calleeCalledAt: 101, calleeRingingAt: 102, virtualNum: '008617000000001' });
+    expect(call.answeredAt).toBeUndefined();
+  });
+
   it('orders calls by start, unknown starts last, then by CallId', () => {
     const calls = [
       { ...emptyCall('b'), startedAt: 20 },

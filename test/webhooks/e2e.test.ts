@@ -190,7 +190,9 @@ describe('end to end: simulator → webhook → session', () => {
     const caller = phone();
     const call = await simulateCall(npp.sim, virtualNum as string, caller, true);
     const record = await finishedCall(second, call.CallId);
-    expect(record).toMatchObject({ state: 'ended', endStatus: 1, dstDuration: 42 });
+    expect(record).toMatchObject({ state: 'ended', endStatus: 1, dstDuration: 42, virtualNum });
+    expect(record?.calleeCalledAt).toBeGreaterThan(0);
+    expect(record?.calleeRingingAt).toBeGreaterThanOrEqual(record?.calleeCalledAt ?? 0);
     // The late events were answered before this call was made: the second session never got them.
     expect((await second.query(sessionStateQuery)).calls.map((c) => c.callId)).toEqual([call.CallId]);
     // The first session found the call's lost CDR itself (Get400Cdr) before unbinding.
