@@ -7,6 +7,7 @@ import type { CdrWindow, ReconcileCounts } from '../contract/reconcile.ts';
 import { type EarlierCalls, SESSION_WORKFLOW_TYPE, type SessionState, sessionStateQuery } from '../contract/session.ts';
 import { type ParsedCallback, parseCallback, signalParsed } from '../npp/callbacks/events.ts';
 import { InvalidPayloadError } from '../npp/callbacks/fields.ts';
+import { type CdrPage, listAllCdrs, MAX_CDR_PAGES } from '../npp/cdrPages.ts';
 import type { NppClient } from '../npp/client.ts';
 import { type Candidate, findOwners } from '../temporal/ownership.ts';
 import { callNpp } from './nppActivities.ts';
@@ -18,8 +19,6 @@ export interface ReconcileActivityDependencies {
 }
 
 /** Pages of CDRs one pass reads at most (a bound, not a limit reached in practice). */
-const MAX_CDR_PAGES = 1000;
-
 /** One page's request of the window's CDRs. */
 function pageRequest({ start, end, bizAppId }: CdrWindow, offset: string | undefined) {
   return {
@@ -220,25 +219,16 @@ export function createReconcileActivities({ client, temporal }: ReconcileActivit
     return counts;
   }
 
-  /**
-   * Every CDR of the window, page after page: each answer's `Offset` asks for the next page, until
-   * it comes back empty (the request's Offset is an assumption, see the simulator's CDR paging).
-   */
+  /** Every CDR of the window, page after page, heartbeating per page. */
   async function allPages<T>(
-    fetchPage: (request: ReturnType<typeof pageRequest>) => Promise<{ Cdr?: T[] | null; Offset?: string | null }>,
+    fetchPage: (request: ReturnType<typeof pageRequest>) => Promise<CdrPage<T>>,
     window: CdrWindow,
   ): Promise<T[]> {
-    const cdrs: T[] = [];
-    let offset: string | undefined;
-    for (let page = 0; page < MAX_CDR_PAGES; page++) {
-      Context.current().heartbeat({ page });
-      const answer = await fetchPage(pageRequest(window, offset));
-      cdrs.push(...(answer.Cdr ?? []));
-      offset = answer.Offset || undefined;
-      // An Offset that does not move on would page for ever: it ends the listing as well.
-      if (offset === undefined || (answer.Cdr ?? []).length === 0) return cdrs;
-    }
-    Context.current().log.warn('CDR listing cut at the page limit', { pages: MAX_CDR_PAGES });
+    const { cdrs, complete } = await listAllCdrs(
+      (offset) => fetchPage(pageRequest(window, offset)),
+      (page) => Context.current().heartbeat({ page }),
+    );
+    if (!complete) Context.current().log.warn('CDR listing cut at the page limit', { pages: MAX_CDR_PAGES });
     return cdrs;
   }
 

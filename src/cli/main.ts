@@ -7,6 +7,7 @@ import { maskPhonesInText } from '../phone.ts';
 import { INVALID_CALLBACK_INPUT } from '../workflows/callBackInput.ts';
 import { INVALID_SESSION_INPUT } from '../workflows/sessionInput.ts';
 import { CALLBACK_USAGE, callBackCommand } from './callBackCommands.ts';
+import { NPP_USAGE, nppCommand } from './nppCommands.ts';
 import type { Output } from './output.ts';
 import { SESSION_USAGE, sessionCommand } from './sessionCommands.ts';
 import { setupCommand } from './setupCommand.ts';
@@ -20,6 +21,8 @@ ${SESSION_USAGE}
 ${CALLBACK_USAGE}
 
 ${SIM_USAGE}
+
+${NPP_USAGE}
 
 Usage:
   npp-temporal setup        register the search attributes and the CDR reconciliation schedule
@@ -57,6 +60,10 @@ export async function runCli(
         break;
       case 'sim':
         await simCommand(rest, connect, output, env);
+        break;
+      case 'cdr':
+      case 'display-numbers':
+        await nppCommand(group, rest, output, env);
         break;
       case 'setup':
         await setupCommand(connect, output);
