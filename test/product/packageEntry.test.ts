@@ -109,3 +109,17 @@ describe('the built package', () => {
     expect(JSON.parse(answered)).toEqual({ listed: true, taskQueue: 'package-entry' });
   });
 });
+
+describe('the npp-temporal command', () => {
+  it('runs under the machine’s own older node, as "npx npp-temporal" prints it, on the project’s Node', async () => {
+    // The machines ship Node 20 at /usr/bin/node; the command re-runs itself on the cached Node 24.
+    const systemNode = existsSync('/usr/bin/node') ? '/usr/bin/node' : process.execPath;
+    const { stdout } = await run(systemNode, ['bin/npp-temporal.mjs', '--help'], {
+      cwd: ROOT,
+      env: { ...baseEnv, PATH: '/usr/bin:/bin' },
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/^npp-temporal — masked-call sessions/);
+    expect(stdout).toContain('npp-temporal cdr');
+  });
+});
