@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
 import { callHangupSignal, sessionStateQuery } from '../../src/contract/session.ts';
 import { test } from '../helpers/fixtures.ts';
+import { recordHistoryIfAsked } from '../helpers/histories.ts';
 import { answeredCallEvents, expectNoBindings, phone, startSession, waitUntilBound } from '../helpers/session.ts';
 
 const TTL_SECONDS = 4;
@@ -53,5 +54,7 @@ describe('a sliding-TTL session', () => {
     expect(sinceLastCall).toBeGreaterThan((TTL_SECONDS - 1) * 1000);
     expect(sinceLastCall).toBeLessThan((TTL_SECONDS + 4) * 1000);
     await expectNoBindings(npp.sim);
+    // Part of the replay baseline (test/session/replay.test.ts replays every recorded history).
+    recordHistoryIfAsked('maskedCallSession-sliding-ttl', await handle.fetchHistory());
   });
 });
