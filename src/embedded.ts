@@ -142,6 +142,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
         temporal: client,
         callbacks: { publicUrl: webhook.config.publicUrl, secret: webhook.config.secrets.current },
         ...(archive ? { archive } : {}),
+        ...(workerConfig.notifySecret ? { notify: { secret: workerConfig.notifySecret } } : {}),
       },
       dataConverter,
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),

@@ -16,6 +16,8 @@ import { pino } from 'pino';
 import { createArchiveActivities } from './activities/archiveActivities.ts';
 import { archiveTaskQueue } from './activities/archiveOptions.ts';
 import { type ActivityDependencies, createActivities } from './activities/index.ts';
+import { createNotifyActivities } from './activities/notifyActivities.ts';
+import { notifyTaskQueue } from './activities/notifyOptions.ts';
 import { archiveConfigFromEnv, DEFAULT_MAX_RECORDING_BYTES } from './archive/config.ts';
 import type { CallbackUrlConfig } from './npp/callbacks/urls.ts';
 import { NppClient } from './npp/client.ts';
@@ -44,12 +46,14 @@ export interface NppWorkerOptions {
   archiveConcurrency?: number;
 }
 
-/** The two workers of one process, run and stopped together. */
+/** The three workers of one process, run and stopped together. */
 export interface NppWorkers {
   /** Every workflow and activity, on the task queue. */
   main: Worker;
   /** archiveRecording alone, on archiveTaskQueue(taskQueue), a few at a time. */
   archive: Worker;
+  /** deliverNotification alone, on notifyTaskQueue(taskQueue). */
+  notify: Worker;
   /** Resolves when both stopped (shutdown(), SIGINT/SIGTERM); one failing stops the other and rejects. */
   run(): Promise<void>;
   /** Begins both workers' graceful shutdown; a worker not running is left alone. */
@@ -60,22 +64,27 @@ export async function createNppWorkers(options: NppWorkerOptions): Promise<NppWo
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const main = await createNppWorker({ ...options, taskQueue });
   const archive = await createArchiveWorker({ ...options, taskQueue });
+  const notify = await createNotifyWorker({ ...options, taskQueue });
+  const all = [main, archive, notify];
   const shutdown = () => {
-    for (const worker of [main, archive]) if (worker.getState() === 'RUNNING') worker.shutdown();
+    for (const worker of all) if (worker.getState() === 'RUNNING') worker.shutdown();
   };
   return {
     main,
     archive,
+    notify,
     shutdown,
     async run() {
       const stopped = await Promise.allSettled(
-        [main.run(), archive.run()].map((running) =>
-          running.catch((error: unknown) => {
-            // A process serving only one of its two queues would look healthy while half its work waits.
-            shutdown();
-            throw error;
-          }),
-        ),
+        all
+          .map((worker) => worker.run())
+          .map((running) =>
+            running.catch((error: unknown) => {
+              // A process serving only one of its two queues would look healthy while half its work waits.
+              shutdown();
+              throw error;
+            }),
+          ),
       );
       const failed = stopped.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
@@ -115,6 +124,19 @@ function createArchiveWorker(options: NppWorkerOptions & { taskQueue: string }):
   });
 }
 
+/** Notification deliveries, on a queue of their own: a slow receiver never holds NPP calls' slots. */
+function createNotifyWorker(options: NppWorkerOptions & { taskQueue: string }): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: notifyTaskQueue(options.taskQueue),
+    activities: createNotifyActivities(options.activities.notify ?? {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    maxConcurrentActivityTaskExecutions: 50,
+    shutdownGraceTime: '15s',
+  });
+}
+
 /** Worker settings read from the environment; errors name the variable, never echo a secret. */
 export interface WorkerConfig {
   taskQueue: string;
@@ -124,6 +146,8 @@ export interface WorkerConfig {
   webhookInWorker: boolean;
   /** Recording downloads at once (NPP_ARCHIVE_CONCURRENCY). */
   archiveConcurrency: number;
+  /** Signs the notifications sent to sessions' notifyUrl (NPP_NOTIFY_SECRET); without it none is sent. */
+  notifySecret?: string;
 }
 
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
@@ -143,6 +167,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     ...(publicUrl && secret ? { callbacks: { publicUrl, secret } } : {}),
     webhookInWorker: /^(1|true|yes)$/i.test(env.WEBHOOK_IN_WORKER ?? ''),
     archiveConcurrency: archiveConcurrency ? Number(archiveConcurrency) : DEFAULT_ARCHIVE_CONCURRENCY,
+    ...(env.NPP_NOTIFY_SECRET?.trim() ? { notifySecret: env.NPP_NOTIFY_SECRET.trim() } : {}),
   };
 }
 
@@ -169,6 +194,7 @@ async function runWorkerProcess(): Promise<void> {
       temporal: new Client({ connection: clientConnection, namespace: temporal.namespace, dataConverter }),
       ...(config.callbacks ? { callbacks: config.callbacks } : {}),
       ...(archive ? { archive } : {}),
+      ...(config.notifySecret ? { notify: { secret: config.notifySecret } } : {}),
     },
     dataConverter,
     archiveConcurrency: config.archiveConcurrency,

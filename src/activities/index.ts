@@ -4,6 +4,7 @@ import { type ArchiveConfig, DEFAULT_MAX_RECORDING_BYTES } from '../archive/conf
 import type { CallbackUrlConfig } from '../npp/callbacks/urls.ts';
 import type { NppClient } from '../npp/client.ts';
 import { createArchiveActivities } from './archiveActivities.ts';
+import { createNotifyActivities, type NotifyDeps } from './notifyActivities.ts';
 import { createNppActivities } from './nppActivities.ts';
 import { createReconcileActivities } from './reconcileActivities.ts';
 import { createSessionCdrActivities } from './sessionCdrActivities.ts';
@@ -16,6 +17,8 @@ export interface ActivityDependencies {
   archive?: ArchiveConfig;
   /** Lets reconciliation find and signal workflows; without it reconcileCdrs fails (not retried). */
   temporal?: Client;
+  /** Signs notifications to sessions' notifyUrl; without it deliverNotification fails (not retried). */
+  notify?: NotifyDeps;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -24,6 +27,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     ...createArchiveActivities(dependencies.archive ?? { maxBytes: DEFAULT_MAX_RECORDING_BYTES }),
     ...createReconcileActivities(dependencies),
     ...createSessionCdrActivities(dependencies),
+    ...createNotifyActivities(dependencies.notify ?? {}),
   };
 }
 

@@ -11,6 +11,7 @@ export const SESSION_USAGE = `Usage:
                              [--record] [--ttl <seconds>] [--max-ttl <seconds>] [--accredit <0086…,…>]
                              [--ttl-mode fixed|sliding] [--recording-wait <seconds>]
                              [--assign <0086…>] [--city <city id>] [--status-flag <n>] [--biz-app-id <id>]
+                             [--notify-url <http(s) URL>]
   npp-temporal session show <key>
   npp-temporal session close <key> [--wait]
   npp-temporal session extend <key> --seconds <n>
@@ -137,6 +138,7 @@ function parse(args: string[]) {
         city: { type: 'string' },
         'status-flag': { type: 'string' },
         'biz-app-id': { type: 'string' },
+        'notify-url': { type: 'string' },
         seconds: { type: 'string' },
         status: { type: 'string' },
         limit: { type: 'string' },
@@ -180,6 +182,7 @@ function sessionInput(values: ReturnType<typeof parse>['values']): SessionInput 
     ...(values.city ? { cityId: values.city } : {}),
     ...(statusFlag === undefined ? {} : { statusFlag }),
     ...(values['biz-app-id'] ? { bizAppId: values['biz-app-id'] } : {}),
+    ...(values['notify-url'] ? { notifyUrl: values['notify-url'] } : {}),
     ...(src ? { src } : {}),
     ...(values.record ? { record: true } : {}),
     ...(ttlSeconds ? { ttlSeconds } : {}),

@@ -1,6 +1,8 @@
 // Signals, queries, updates and the types they carry: the one contract shared by the workflows,
 // the app client and the webhook server. Imports only @temporalio/workflow (deterministic).
+
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CarriedNotifications, NotificationStats } from './notifications.ts';
 
 export const SESSION_WORKFLOW_TYPE = 'maskedCallSession';
 
@@ -122,6 +124,11 @@ export interface SessionInput {
   bizAppId?: string;
   /** Continue-as-new once history reaches this many events (Temporal's own suggestion always applies). */
   continueAsNewAfterEvents?: number;
+  /**
+   * Where to POST the session's events (bound, call started/answered/ended, recording archived,
+   * closing, closed, failed) as signed JSON: docs/notifications.md. http(s) only.
+   */
+  notifyUrl?: string;
   /** State carried over by continue-as-new; never set by apps. */
   carried?: CarriedSession;
 }
@@ -236,6 +243,8 @@ export interface SessionState {
   closingAt?: string;
   /** Answered calls of a recorded session whose recording URL never came, not even through Get400Cdr. */
   missingRecordings?: string[];
+  /** Notifications to the app's notifyUrl: delivered and given up (with the last failure). */
+  notifications?: NotificationStats;
   /** The last failure of DelVirtualNum while it keeps being retried (cleared once unbound). */
   unbindFailure?: { code: string; message: string };
   closedAt?: string;
@@ -265,6 +274,8 @@ export interface CarriedSession {
   bizIdsIssued: number;
   /** Calls whose recording archiving was still under way: the next run archives them again (idempotent). */
   archivesHandedOver?: string[];
+  /** Notifications not delivered yet, and what was notified (sessions with a notifyUrl). */
+  notifications?: CarriedNotifications;
 }
 
 export interface ExtendTtlRequest {

@@ -26,6 +26,7 @@ import { CallLog } from './callLog.ts';
 import { applyHangup, applyKeyPress, applyRecording, applyStatus } from './calls.ts';
 import { continueAsNewDue } from './continueAsNew.ts';
 import { bindFailed, failureOf } from './failures.ts';
+import { Notifier } from './notifier.ts';
 import { RecordingArchiver } from './recordingArchiver.ts';
 import { SessionReferences } from './references.ts';
 import { handOver, newSession } from './sessionCarryOver.ts';
@@ -40,13 +41,20 @@ import { expiryAtBind, extendedExpiry, msUntilExpiry, slidExpiry } from './ttl.t
  * is cancelled. Handlers and one main loop; the rules live in small modules (references, ttl,
  * callLog, recordingArchiver, sessionClosing). docs/sessions.md explains references and long sessions.
  */
+/** Longest wait, at the end of a run, for notifications still on their way to the app. */
+const NOTIFY_FINAL_WAIT_MS = 10 * 60_000;
+
 export async function maskedCallSession(rawInput: SessionInput): Promise<SessionState> {
   const input = resolveSessionInput(rawInput);
   const { state, seenEventIds, bizIdsIssued, archivesHandedOver } = input.carried ?? newSession(input);
-  const display = new SessionDisplay(state, input);
+  const notifier = new Notifier(input.notifyUrl, state, input.carried?.notifications);
+  const display = new SessionDisplay(state, input, () => notifier.notice());
   const callLog = new CallLog(state, seenEventIds);
   const references = new SessionReferences(state, input, bizIdsIssued, (note) => display.show(note));
-  const archiver = new RecordingArchiver((callId, outcome) => callLog.update(callId, outcome));
+  const archiver = new RecordingArchiver((callId, outcome) => {
+    callLog.update(callId, outcome);
+    notifier.notice();
+  });
   const backfill = new CdrBackfill(state, input.bizAppId, (hangup) =>
     onCallEvent(hangup, applyHangup, hangup.endCallTime),
   );
@@ -143,6 +151,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     } catch (error) {
       const failure = failureOf(error);
       display.failed('bind-failed', failure);
+      await notifier.flush(NOTIFY_FINAL_WAIT_MS);
       throw bindFailed(failure, state);
     }
     const boundAt = Date.now();
@@ -172,6 +181,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
               seenEventIds: callLog.seen,
               bizIdsIssued: references.bizIdsIssued,
               archiving: archiver.inProgress(),
+              notifications: notifier.carry(),
             }),
           });
         }
@@ -201,6 +211,8 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     if (call) archiveOnceKnown(call);
   }
 
+  // Beside the session for its whole run: a slow receiver never holds the session up.
+  void notifier.deliverInOrder();
   let cancellation: unknown;
   try {
     if (!input.carried) {
@@ -217,7 +229,10 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   // Unbinding runs to the end whatever happens to the run meanwhile.
   await CancellationScope.nonCancellable(close);
   if (cancellation) {
-    await CancellationScope.nonCancellable(() => archiver.allSettled());
+    await CancellationScope.nonCancellable(async () => {
+      await archiver.allSettled();
+      await notifier.flush(NOTIFY_FINAL_WAIT_MS);
+    });
     throw cancellation;
   }
   // Late hangup and recording events still arrive after unbinding; collect them, then finish.
@@ -231,5 +246,6 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
   await backfill.lookUp();
   await archiver.allSettled();
   noteMissingRecordings(state);
+  await notifier.flush(NOTIFY_FINAL_WAIT_MS);
   return state;
 }

@@ -1,6 +1,7 @@
 // How a session starts: afresh, or from what the previous run handed over when it continued as new.
 // Imports only @temporalio/workflow and pure modules.
 import { uuid4 } from '@temporalio/workflow';
+import type { CarriedNotifications } from '../contract/notifications.ts';
 import type { CallRecord, CarriedSession, SessionState } from '../contract/session.ts';
 import { maskPhone } from '../phone.ts';
 import { carriedCalls } from './calls.ts';
@@ -36,13 +37,21 @@ export interface RunningSession {
   bizIdsIssued: number;
   /** Calls whose recording is being archived right now. */
   archiving: readonly string[];
+  /** The notifier's queue and what it notified (sessions with a notifyUrl). */
+  notifications?: CarriedNotifications | undefined;
 }
 
 /**
  * The session as the next run starts it: only the most recent calls, plus those with work pending
  * (archiving under way, or a binding still to release), and the archiving the next run takes over.
  */
-export function handOver({ state, seenEventIds, bizIdsIssued, archiving }: RunningSession): CarriedSession {
+export function handOver({
+  state,
+  seenEventIds,
+  bizIdsIssued,
+  archiving,
+  notifications,
+}: RunningSession): CarriedSession {
   const pending = (call: CallRecord) =>
     archiving.includes(call.callId) || (call.bindId !== undefined && call.bindId !== state.bindId);
   const { calls, earlierCalls } = carriedCalls(state.calls, state.earlierCalls, pending);
@@ -51,5 +60,6 @@ export function handOver({ state, seenEventIds, bizIdsIssued, archiving }: Runni
     seenEventIds: eventIdsToCarry(seenEventIds),
     bizIdsIssued,
     ...(archiving.length > 0 ? { archivesHandedOver: [...archiving] } : {}),
+    ...(notifications ? { notifications } : {}),
   };
 }

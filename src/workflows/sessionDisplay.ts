@@ -19,10 +19,13 @@ export class SessionDisplay {
   private readonly state: SessionState;
   private readonly input: ResolvedSessionInput;
   private readonly heading: string;
+  private readonly onShow: () => void;
 
-  constructor(state: SessionState, input: ResolvedSessionInput) {
+  /** `onShow` runs after every change shown (the session's notifier follows the same changes). */
+  constructor(state: SessionState, input: ResolvedSessionInput, onShow: () => void = () => {}) {
     this.state = state;
     this.input = input;
+    this.onShow = onShow;
     const who = input.src ? `${maskPhone(input.src)} ↔ ${maskPhone(input.dst)}` : `anyone → ${maskPhone(input.dst)}`;
     this.heading = `${input.mode} ${who}`;
   }
@@ -100,5 +103,6 @@ export class SessionDisplay {
     if (state.missingRecordings?.length) parts.push(`${state.missingRecordings.length} recording(s) missing`);
     if (note) parts.push(note);
     setCurrentDetails(parts.join(' · '));
+    this.onShow();
   }
 }

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { archiveTaskQueue } from '../../src/activities/archiveOptions.ts';
+import { notifyTaskQueue } from '../../src/activities/notifyOptions.ts';
 import { parseCodecKeys } from '../../src/codec/keys.ts';
 import { createDataConverter } from '../../src/temporal/dataConverter.ts';
 
@@ -84,8 +85,20 @@ export async function withWorker<T>(
           dataConverter: options.dataConverter ?? testDataConverter(),
         })
       : undefined;
-    const work = fn({ client, taskQueue });
-    return await worker.runUntil(archiveWorker ? archiveWorker.runUntil(work) : work);
+    const deliverNotification = (options.activities as Record<string, unknown> | undefined)?.deliverNotification;
+    const notifyWorker = deliverNotification
+      ? await Worker.create({
+          connection,
+          namespace: inject('temporalNamespace'),
+          taskQueue: notifyTaskQueue(taskQueue),
+          activities: { deliverNotification },
+          dataConverter: options.dataConverter ?? testDataConverter(),
+        })
+      : undefined;
+    let work = fn({ client, taskQueue });
+    if (notifyWorker) work = notifyWorker.runUntil(work);
+    if (archiveWorker) work = archiveWorker.runUntil(work);
+    return await worker.runUntil(work);
   } finally {
     await client.connection.close();
     await connection.close();

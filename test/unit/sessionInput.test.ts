@@ -75,6 +75,8 @@ describe('resolveSessionInput', () => {
       [{ record: 'yes' as unknown as boolean }, /^record must be true or false/],
       [{ statusFlag: 64 }, /^statusFlag must be a sum/],
       [{ drainSeconds: -1 }, /^drainSeconds must be/],
+      [{ notifyUrl: 'ftp://example.com/x' }, /^notifyUrl must be an http/],
+      [{ notifyUrl: 'https://' }, /^notifyUrl must be an http/],
       [{ ttlMode: 'rolling' as TtlMode }, /^ttlMode must be "fixed" or "sliding"$/],
       [{ continueAsNewAfterEvents: 99 }, /^continueAsNewAfterEvents must be/],
     ];
