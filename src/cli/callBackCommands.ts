@@ -11,7 +11,7 @@ export const CALLBACK_USAGE = `Usage:
   npp-temporal callback start --key <key> --src <0086…> --dst <0086…> [--record] [--max-allow-time <minutes>]
                               [--choose-display | --src-display <number> --dst-display <number>] [--order-id <id>]
                               [--status-flag <n>] [--biz-id <id>] [--last-call-id <CallId>] [--biz-app-id <id>]
-                              [--ivr <file.json>]   (PreCallerHandle: { readPrompt, interruptPrompt,
+                              [--notify-url <http(s) URL>] [--ivr <file.json>]   (PreCallerHandle: { readPrompt, interruptPrompt,
                               keyList: [{ key, operate }], repeatTimes?, promptGender? })
   npp-temporal callback show <key>
   npp-temporal callback cancel <key> [--flag 0|1|2|3|4]   (0: whatever the stage; 1–4: not once the
@@ -98,6 +98,7 @@ function parse(args: string[]) {
         'last-call-id': { type: 'string' },
         'biz-app-id': { type: 'string' },
         ivr: { type: 'string' },
+        'notify-url': { type: 'string' },
         flag: { type: 'string' },
       },
     });
@@ -133,6 +134,7 @@ function callBackInput(values: ReturnType<typeof parse>['values']): CallBackInpu
     ...(values['last-call-id'] ? { lastCallId: values['last-call-id'] } : {}),
     ...(values['biz-app-id'] ? { bizAppId: values['biz-app-id'] } : {}),
     ...(values.ivr ? { preCallerHandle: readIvr(values.ivr) } : {}),
+    ...(values['notify-url'] ? { notifyUrl: values['notify-url'] } : {}),
   };
 }
 

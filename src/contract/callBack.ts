@@ -3,7 +3,9 @@
 // app client and the webhook server. Status, recording and keypress events reuse the session
 // signals of ./definitions.ts; only the hangup differs, because a callback call's CDR is a
 // CallBackCdr, not a VirturalNumCdr. Imports only @temporalio/workflow (deterministic).
+
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CarriedNotifications, NotificationStats } from './notifications.ts';
 import type { ArchivedRecording } from './session.ts';
 
 export const CALLBACK_WORKFLOW_TYPE = 'callBackCall';
@@ -112,6 +114,8 @@ export interface CallBackInput {
    * pollIntervalSeconds, at most 5 minutes, or pollIntervalSeconds if longer) and asks again. Default: the activities' own policy (8).
    */
   pollAttempts?: number;
+  /** Where to POST each status the call reaches, and its archived recording, as signed JSON: docs/notifications.md. */
+  notifyUrl?: string;
   /** Continue-as-new once the history has this many events while polling (default: when Temporal suggests it). */
   continueAsNewAfterEvents?: number;
   /** Seconds to keep waiting for a recording URL the CDR did not carry. Default 120. */
@@ -128,6 +132,8 @@ export interface CarriedCallBack {
   failedPollsInARow: number;
   /** Polls of DescribeCallBackCdr that found no record after the platform said the call ended. */
   cdrPolls: number;
+  /** Notifications not delivered yet, and what was notified (calls with a notifyUrl). */
+  notifications?: CarriedNotifications;
 }
 
 /**
@@ -215,6 +221,8 @@ export interface CallBackState {
   cdrMissingReason?: CdrMissingReason;
   /** Polls of the platform that failed after all their attempts; the run went on polling. */
   failedPolls?: number;
+  /** Notifications to the app's notifyUrl: delivered and given up (with the last failure). */
+  notifications?: NotificationStats;
   /** The latest of those failures, with its ISO-8601 time. */
   lastPollFailure?: { code: string; message: string; at: string };
   /** ISO-8601 times. */

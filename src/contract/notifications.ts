@@ -1,7 +1,7 @@
-// What a session tells its app: events POSTed as signed JSON to the session's notifyUrl.
+// What a session or callback call tells its app: events POSTed as signed JSON to its notifyUrl.
 
 /** The events a session notifies, in the order they happen to one session or call. */
-export const NOTIFICATION_TYPES = [
+export const SESSION_NOTIFICATION_TYPES = [
   'bound',
   'call-started',
   'call-answered',
@@ -11,17 +11,39 @@ export const NOTIFICATION_TYPES = [
   'closed',
   'failed',
 ] as const;
-export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+/** A callback call notifies each status it reaches (CallBackStatus), and its archived recording. */
+export const CALLBACK_NOTIFICATION_TYPES = [
+  'created',
+  'caller-ringing',
+  'caller-answered',
+  'callee-ringing',
+  'connected',
+  'ended',
+  'cancelled',
+  'failed',
+  'recording-archived',
+] as const;
+
+export type NotificationType =
+  | (typeof SESSION_NOTIFICATION_TYPES)[number]
+  | (typeof CALLBACK_NOTIFICATION_TYPES)[number];
 
 /** One notification, the JSON body of the POST. Phone numbers in it are masked. */
 export interface Notification {
   /** `<workflow id>:<sequence>`: the same on every redelivery, so receivers drop repeats by it. */
   id: string;
   type: NotificationType;
-  sessionKey: string;
+  /** The session's key (session notifications). */
+  sessionKey?: string;
+  /** The callback call's key (callback-call notifications). */
+  callKey?: string;
   /** ISO-8601: when the session noticed it. */
   at: string;
-  /** The call record for call-* and recording-archived; the session's status, binding and reason otherwise. */
+  /**
+   * Sessions: the call record for call-* and recording-archived; the status, binding and reason
+   * otherwise. Callback calls: the status, CallId, CDR summary, archive or failure.
+   */
   data: Record<string, unknown>;
 }
 
@@ -43,11 +65,11 @@ export interface NotificationStats {
   lastFailure?: { code: string; message: string };
 }
 
-/** What the next run of a continued session needs to go on notifying where this one stopped. */
+/** What the next run of a continued session or callback call needs to go on notifying where this one stopped. */
 export interface CarriedNotifications {
   pending: Notification[];
   sequence: number;
-  /** Per call: the events already notified (bits of CALL_NOTIFIED). */
+  /** Per call: the events already notified (bits of CALL_NOTIFIED; a callback call's recording: 1). */
   notifiedCalls: Record<string, number>;
   notifiedStatus: string;
 }

@@ -34,10 +34,12 @@ import { CallBackDisplay } from './callBackDisplay.ts';
 import { CallBackEventGate } from './callBackEventGate.ts';
 import { cdrSummary, hangupFromCdr } from './callBackEvents.ts';
 import { resolveCallBackInput } from './callBackInput.ts';
+import { CallBackNotifier } from './callBackNotifier.ts';
 import { applyKeyPress } from './calls.ts';
 import { CdrPoller } from './cdrPoller.ts';
 import { continueAsNewDue, eventIdsToCarry } from './continueAsNew.ts';
 import { failureOf } from './failures.ts';
+import { NOTIFY_FINAL_WAIT_MS } from './notificationQueue.ts';
 import { RecordingArchiver } from './recordingArchiver.ts';
 
 const { deleteCallBack } = proxyActivities<NppActivities>(NPP_ACTIVITY_OPTIONS.DeleteCallBack);
@@ -66,9 +68,13 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
     createdAt: new Date(createdAtMs).toISOString(),
   };
   const bizAppId = input.bizAppId ? { BizAppId: input.bizAppId } : {};
-  const display = new CallBackDisplay(state, carried !== undefined);
+  const notifier = new CallBackNotifier(input.notifyUrl, state, carried?.notifications);
+  const display = new CallBackDisplay(state, carried !== undefined, () => notifier.notice());
   const gate = new CallBackEventGate(state, carried?.seenEventIds ?? [], carried !== undefined, () => display.update());
-  const archiver = new RecordingArchiver((_callId, outcome) => Object.assign(state, outcome));
+  const archiver = new RecordingArchiver((_callId, outcome) => {
+    Object.assign(state, outcome);
+    notifier.notice();
+  });
   const poller = new CdrPoller(state, input, createdAtMs, carried, {
     applyCdr: applyPolledCdr,
     changed: () => display.update(),
@@ -76,7 +82,13 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
       if (!continueAsNewDue(input.continueAsNewAfterEvents)) return;
       // A cancel in flight finishes here, so the next run starts from its outcome.
       await condition(allHandlersFinished);
-      const next = { state, seenEventIds: eventIdsToCarry(gate.seen), ...progress };
+      const notifications = notifier.carry();
+      const next = {
+        state,
+        seenEventIds: eventIdsToCarry(gate.seen),
+        ...progress,
+        ...(notifications ? { notifications } : {}),
+      };
       await continueAsNew<typeof callBackCall>({ ...rawInput, carried: next });
     },
   });
@@ -154,6 +166,7 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
       state.failure = failureOf(error);
       state.endedAt = new Date().toISOString();
       display.update('failed');
+      await notifier.flush(NOTIFY_FINAL_WAIT_MS);
       throw ApplicationFailure.create({
         type: WORKFLOW_FAILURES.createCallBackFailed,
         message: `CreateCallBack failed: ${state.failure.code}: ${state.failure.message}`,
@@ -182,6 +195,8 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
   }
 
   if (!carried) upsertMemo({ src: state.src, dst: state.dst, record: input.record, maxAllowTime: input.maxAllowTime });
+  // Beside the call for its whole run: a slow receiver never holds it up.
+  void notifier.deliverInOrder();
   display.update();
   try {
     // Not cancellable: a call the platform created must be known, to be torn down.
@@ -201,10 +216,12 @@ export async function callBackCall(rawInput: CallBackInput): Promise<CallBackSta
         log.warn('could not tear down on cancellation', failureOf(failure)),
       );
     }
+    await CancellationScope.nonCancellable(() => notifier.flush(NOTIFY_FINAL_WAIT_MS));
     throw error;
   }
   await condition(allHandlersFinished);
   state.endedAt ??= new Date().toISOString();
   display.update();
+  await notifier.flush(NOTIFY_FINAL_WAIT_MS);
   return state;
 }

@@ -14,9 +14,15 @@ export class CallBackDisplay {
   /** The status NppSessionStatus holds: upserted only when it changes. */
   private searchable: CallBackStatus | undefined;
 
-  /** `continued`: the previous run already made the status searchable (continue-as-new keeps attributes). */
-  constructor(state: CallBackState, continued: boolean) {
+  private readonly onShow: () => void;
+
+  /**
+   * `continued`: the previous run already made the status searchable (continue-as-new keeps
+   * attributes). `onShow` runs after every update (the call's notifier follows the same changes).
+   */
+  constructor(state: CallBackState, continued: boolean, onShow: () => void = () => {}) {
     this.state = state;
+    this.onShow = onShow;
     if (continued) this.searchable = state.status;
   }
 
@@ -36,5 +42,6 @@ export class CallBackDisplay {
     if (state.cdrMissingReason) parts.push(`no CDR: ${state.cdrMissingReason}`);
     if (state.failedPolls) parts.push(`${state.failedPolls} failed polls`);
     setCurrentDetails(parts.join(' · '));
+    this.onShow();
   }
 }

@@ -33,7 +33,14 @@ export interface ResolvedCallBackInput extends CallBackInput {
   recordingWaitSeconds: number;
 }
 
-const { reject, wholeNumber, key, statusFlag: checkStatusFlag, platformDst } = inputChecks(INVALID_CALLBACK_INPUT);
+const {
+  reject,
+  wholeNumber,
+  key,
+  statusFlag: checkStatusFlag,
+  platformDst,
+  notifyUrl,
+} = inputChecks(INVALID_CALLBACK_INPUT);
 
 function validatePreCallerHandle(handle: CallBackInput['preCallerHandle']): void {
   if (handle === undefined) return;
@@ -97,6 +104,7 @@ export function resolveCallBackInput(input: CallBackInput): ResolvedCallBackInpu
     Math.max(RINGING_ALLOWANCE_SECONDS + maxAllowTime * 60, MIN_DEFAULT_POLLING_LIMIT_SECONDS);
   wholeNumber(pollingLimitSeconds, 'pollingLimitSeconds', 1, 7 * 24 * 3600);
   if (input.pollAttempts !== undefined) wholeNumber(input.pollAttempts, 'pollAttempts', 1, 20);
+  notifyUrl(input.notifyUrl);
   if (input.continueAsNewAfterEvents !== undefined) {
     wholeNumber(input.continueAsNewAfterEvents, 'continueAsNewAfterEvents', 100, 50_000);
   }

@@ -15,9 +15,13 @@ export interface InputChecks {
   statusFlag(value: unknown): void;
   /** Refuses a dst that is not in the platform's 0086 format. */
   platformDst(value: unknown): void;
+  /** Refuses a notifyUrl that is not http(s) or longer than 2048 characters. */
+  notifyUrl(value: unknown): void;
 }
 
 const KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A notifyUrl: http(s), a host, no spaces, bounded (the URL class is not in every workflow sandbox). */
+const NOTIFY_URL = /^https?:\/\/[^\s/?#]+[^\s]{0,2040}$/;
 
 /** The checks of one workflow's input, failing with ApplicationFailure type `failureType`. */
 export function inputChecks(failureType: string): InputChecks {
@@ -39,6 +43,11 @@ export function inputChecks(failureType: string): InputChecks {
     statusFlag(value) {
       if (!Number.isInteger(value) || (value as number) < 0 || ((value as number) & ~ALL_STATUS_FLAGS) !== 0) {
         reject(`statusFlag must be a sum of the StatusFlag bits (0 to ${ALL_STATUS_FLAGS})`);
+      }
+    },
+    notifyUrl(value) {
+      if (value !== undefined && !(typeof value === 'string' && NOTIFY_URL.test(value))) {
+        reject('notifyUrl must be an http:// or https:// URL of at most 2048 characters');
       }
     },
     platformDst(value) {

@@ -5,7 +5,6 @@ import {
   continueAsNew,
   isCancellation,
   setHandler,
-  sleep,
 } from '@temporalio/workflow';
 import {
   addReferenceUpdate,
@@ -26,13 +25,14 @@ import { CallLog } from './callLog.ts';
 import { applyHangup, applyKeyPress, applyRecording, applyStatus } from './calls.ts';
 import { continueAsNewDue } from './continueAsNew.ts';
 import { bindFailed, failureOf } from './failures.ts';
-import { Notifier } from './notifier.ts';
+import { NOTIFY_FINAL_WAIT_MS } from './notificationQueue.ts';
 import { RecordingArchiver } from './recordingArchiver.ts';
 import { SessionReferences } from './references.ts';
 import { handOver, newSession } from './sessionCarryOver.ts';
-import { CdrBackfill, collectBeforeUnbinding, noteMissingRecordings } from './sessionClosing.ts';
+import { CdrBackfill, collectAfterUnbinding, collectBeforeUnbinding } from './sessionClosing.ts';
 import { SessionDisplay } from './sessionDisplay.ts';
 import { resolveSessionInput } from './sessionInput.ts';
+import { SessionNotifier } from './sessionNotifier.ts';
 import { expiryAtBind, extendedExpiry, msUntilExpiry, slidExpiry } from './ttl.ts';
 
 /**
@@ -41,13 +41,10 @@ import { expiryAtBind, extendedExpiry, msUntilExpiry, slidExpiry } from './ttl.t
  * is cancelled. Handlers and one main loop; the rules live in small modules (references, ttl,
  * callLog, recordingArchiver, sessionClosing). docs/sessions.md explains references and long sessions.
  */
-/** Longest wait, at the end of a run, for notifications still on their way to the app. */
-const NOTIFY_FINAL_WAIT_MS = 10 * 60_000;
-
 export async function maskedCallSession(rawInput: SessionInput): Promise<SessionState> {
   const input = resolveSessionInput(rawInput);
   const { state, seenEventIds, bizIdsIssued, archivesHandedOver } = input.carried ?? newSession(input);
-  const notifier = new Notifier(input.notifyUrl, state, input.carried?.notifications);
+  const notifier = new SessionNotifier(input.notifyUrl, state, input.carried?.notifications);
   const display = new SessionDisplay(state, input, () => notifier.notice());
   const callLog = new CallLog(state, seenEventIds);
   const references = new SessionReferences(state, input, bizIdsIssued, (note) => display.show(note));
@@ -235,17 +232,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
     });
     throw cancellation;
   }
-  // Late hangup and recording events still arrive after unbinding; collect them, then finish.
-  try {
-    // A zero-length timer still costs a round trip to the server: none for 0.
-    if (input.drainSeconds > 0) await sleep(input.drainSeconds * 1000);
-  } catch (error) {
-    if (!isCancellation(error)) throw error;
-  }
-  // Calls first seen while draining are backfilled too, so no lost CDR depends on the drain window.
-  await backfill.lookUp();
-  await archiver.allSettled();
-  noteMissingRecordings(state);
+  await collectAfterUnbinding(state, input.drainSeconds, backfill, archiver);
   await notifier.flush(NOTIFY_FINAL_WAIT_MS);
   return state;
 }

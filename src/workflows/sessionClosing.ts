@@ -1,6 +1,6 @@
 // What a session collects before it unbinds: its calls' ends, their recordings, and the CDRs the
 // webhook never brought. Imports only @temporalio/workflow and pure modules.
-import { condition, log, proxyActivities } from '@temporalio/workflow';
+import { condition, isCancellation, log, proxyActivities, sleep } from '@temporalio/workflow';
 import { SESSION_CDR_LOOKUP_OPTIONS } from '../activities/options.ts';
 import type { SessionCdrActivities } from '../activities/sessionCdrActivities.ts';
 import type { CallHangupEvent, CallRecord, SessionState } from '../contract/session.ts';
@@ -95,6 +95,28 @@ export async function collectBeforeUnbinding(
   await waitFor(() => Object.values(awaitedCalls(state)).every((ids) => ids.length === 0), waitMs);
   await backfill.lookUp();
   await waitFor(() => archiver.idle, ARCHIVE_WAIT_MS);
+  noteMissingRecordings(state);
+}
+
+/**
+ * After DelVirtualNum: late hangup and recording events still arrive for `drainSeconds`; then the
+ * calls first seen meanwhile are backfilled too (no lost CDR depends on the drain window), and the
+ * archiving still under way ends.
+ */
+export async function collectAfterUnbinding(
+  state: SessionState,
+  drainSeconds: number,
+  backfill: CdrBackfill,
+  archiver: { allSettled(): Promise<void> },
+): Promise<void> {
+  try {
+    // A zero-length timer still costs a round trip to the server: none for 0.
+    if (drainSeconds > 0) await sleep(drainSeconds * 1000);
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+  }
+  await backfill.lookUp();
+  await archiver.allSettled();
   noteMissingRecordings(state);
 }
 

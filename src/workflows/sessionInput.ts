@@ -16,9 +16,6 @@ export const MAX_ACCREDIT_LIST = 30;
 
 export const INVALID_SESSION_INPUT = 'InvalidSessionInput';
 
-/** A notifyUrl: http(s), no spaces, bounded (the URL class is not available in every workflow sandbox). */
-const NOTIFY_URL = /^https?:\/\/[^\s/?#]+[^\s]{0,2040}$/;
-
 /** The input with every default applied. */
 export interface ResolvedSessionInput extends SessionInput {
   record: boolean;
@@ -30,7 +27,14 @@ export interface ResolvedSessionInput extends SessionInput {
   recordingWaitSeconds: number;
 }
 
-const { reject, wholeNumber, key, statusFlag: checkStatusFlag, platformDst } = inputChecks(INVALID_SESSION_INPUT);
+const {
+  reject,
+  wholeNumber,
+  key,
+  statusFlag: checkStatusFlag,
+  platformDst,
+  notifyUrl,
+} = inputChecks(INVALID_SESSION_INPUT);
 
 export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
   if (typeof input !== 'object' || input === null) reject('input must be an object');
@@ -70,9 +74,7 @@ export function resolveSessionInput(input: SessionInput): ResolvedSessionInput {
   wholeNumber(drainSeconds, 'drainSeconds', 0, 7 * 24 * 3600);
   const recordingWaitSeconds = input.recordingWaitSeconds ?? DEFAULT_RECORDING_WAIT_SECONDS;
   wholeNumber(recordingWaitSeconds, 'recordingWaitSeconds', 0, MAX_TTL_SECONDS);
-  if (input.notifyUrl !== undefined && !(typeof input.notifyUrl === 'string' && NOTIFY_URL.test(input.notifyUrl))) {
-    reject('notifyUrl must be an http:// or https:// URL of at most 2048 characters');
-  }
+  notifyUrl(input.notifyUrl);
   if (input.continueAsNewAfterEvents !== undefined) {
     wholeNumber(input.continueAsNewAfterEvents, 'continueAsNewAfterEvents', 100, 50_000);
   }

@@ -9,15 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject } from 'vitest';
+import { createActivities } from '../../src/activities/index.ts';
 import { DirectorySink } from '../../src/archive/directorySink.ts';
 import type { Notification } from '../../src/contract/notifications.ts';
 import { closeSessionUpdate } from '../../src/contract/session.ts';
 import { createNppWorkers, type NppWorkers } from '../../src/worker.ts';
+import { callIdOf, progress, startCallBack } from '../helpers/callback.ts';
 import { test } from '../helpers/fixtures.ts';
 import { recordHistoryIfAsked } from '../helpers/histories.ts';
 import type { NppStack } from '../helpers/session.ts';
 import { answeredCallEvents, deliver, phone, startSession, waitUntilBound } from '../helpers/session.ts';
-import { connectClient, testDataConverter } from '../helpers/temporal.ts';
+import { connectClient, testDataConverter, withWorker } from '../helpers/temporal.ts';
+import { SECRET as WEBHOOK_SECRET } from '../webhooks/helpers.ts';
 
 const SECRET = 'notify-test-secret';
 
@@ -191,6 +194,40 @@ describe('notifyUrl', () => {
     } finally {
       await worker.stop();
       await client.connection.close();
+      await receiver.close();
+    }
+  });
+
+  test("a callback call's statuses and archived recording, each once and in order", async ({ npp, webhook }) => {
+    const receiver = await startReceiver(() => 200);
+    const activities = createActivities({
+      client: npp.client,
+      callbacks: { publicUrl: webhook.base, secret: WEBHOOK_SECRET },
+      archive: { sink: new DirectorySink(dir), maxBytes: 1024 * 1024 },
+      notify: { secret: SECRET },
+    });
+    try {
+      await withWorker({ activities }, async ({ client, taskQueue }) => {
+        const handle = await startCallBack(client, taskQueue, { record: true, notifyUrl: receiver.url });
+        const callId = await callIdOf(handle);
+        await progress(npp.sim, callId, { until: 'ended', durationSeconds: 6 });
+        const result = await handle.result();
+        expect(result).toMatchObject({ status: 'ended', notifications: { delivered: 7, failed: 0 } });
+        const taken = receiver.taken();
+        expect(taken.map((n) => n.type)).toEqual([
+          'created',
+          'caller-ringing',
+          'caller-answered',
+          'callee-ringing',
+          'connected',
+          'ended',
+          'recording-archived',
+        ]);
+        expect(taken.every((n) => n.callKey === result.callKey && n.sessionKey === undefined)).toBe(true);
+        expect(taken.at(-2)?.data).toMatchObject({ status: 'ended', callId, cdr: { duration: 6 } });
+        recordHistoryIfAsked('callBackCall-notify', await handle.fetchHistory());
+      });
+    } finally {
       await receiver.close();
     }
   });

@@ -75,6 +75,7 @@ describe('resolveCallBackInput', () => {
     const cases: [Partial<CallBackInput> | null, RegExp][] = [
       [null, /^input must be an object/],
       [{ callKey: '' }, /^callKey must be/],
+      [{ notifyUrl: 'mailto:ops@example.com' }, /^notifyUrl must be an http/],
       // CreateCallBack rings only mobiles first.
       [{ src: '0086075512345678', dst: '008613800138000' }, /^src must be a mobile number/],
       [{ dst: '075512345678' }, /^dst must be a number in the platform format/],
