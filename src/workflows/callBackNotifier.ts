@@ -2,22 +2,19 @@
 // NotificationQueue). Imports only @temporalio/workflow and pure modules.
 import type { CallBackState } from '../contract/callBack.ts';
 import type { CarriedNotifications } from '../contract/notifications.ts';
-import { NotificationQueue } from './notificationQueue.ts';
+import { QueuedNotifier, queueFor } from './notificationQueue.ts';
 
 /** Notifies the app at the call's notifyUrl of each status change since the last `notice()`. */
-export class CallBackNotifier {
-  private readonly queue: NotificationQueue | undefined;
+export class CallBackNotifier extends QueuedNotifier {
   private readonly state: CallBackState;
   private notifiedStatus: string;
   private archiveNotified: boolean;
 
   constructor(url: string | undefined, state: CallBackState, carried: CarriedNotifications | undefined) {
+    super(url ? queueFor(url, { callKey: state.callKey }, state, carried) : undefined);
     this.state = state;
     this.notifiedStatus = carried?.notifiedStatus ?? '';
     this.archiveNotified = Object.keys(carried?.notifiedCalls ?? {}).length > 0;
-    if (!url) return;
-    state.notifications ??= { delivered: 0, failed: 0 };
-    this.queue = new NotificationQueue(url, { callKey: state.callKey }, state.notifications, carried);
   }
 
   /** Queues the status reached, and the recording once archived, if not notified yet. */
@@ -40,16 +37,6 @@ export class CallBackNotifier {
       this.archiveNotified = true;
       queue.push('recording-archived', { callId: state.callId, archive: state.archive });
     }
-  }
-
-  /** Delivers the queue beside the call (see NotificationQueue.deliverInOrder). */
-  deliverInOrder(): Promise<void> {
-    return this.queue?.deliverInOrder() ?? Promise.resolve();
-  }
-
-  /** Waits, at most `ms`, until every queued notification was delivered or given up. */
-  async flush(ms: number): Promise<void> {
-    await this.queue?.flush(ms);
   }
 
   /** What the next run needs: the queue and what was notified. */

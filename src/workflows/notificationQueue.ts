@@ -90,3 +90,36 @@ export class NotificationQueue {
     return { pending: [...this.pending], sequence: this.sequence };
   }
 }
+
+/** The queue of a run with a notifyUrl; its outcomes count in `holder.notifications`. */
+export function queueFor(
+  url: string,
+  subject: NotificationSubject,
+  holder: { notifications?: NotificationStats },
+  carried: { pending: Notification[]; sequence: number } | undefined,
+): NotificationQueue {
+  holder.notifications ??= { delivered: 0, failed: 0 };
+  return new NotificationQueue(url, subject, holder.notifications, carried);
+}
+
+/**
+ * What SessionNotifier and CallBackNotifier share: their queue (none without a notifyUrl), delivered
+ * beside the run and flushed before it ends.
+ */
+export abstract class QueuedNotifier {
+  protected readonly queue: NotificationQueue | undefined;
+
+  constructor(queue: NotificationQueue | undefined) {
+    this.queue = queue;
+  }
+
+  /** Delivers the queue beside the run (see NotificationQueue.deliverInOrder). */
+  deliverInOrder(): Promise<void> {
+    return this.queue?.deliverInOrder() ?? Promise.resolve();
+  }
+
+  /** Waits, at most `ms`, until every queued notification was delivered or given up. */
+  async flush(ms: number): Promise<void> {
+    await this.queue?.flush(ms);
+  }
+}

@@ -2,7 +2,7 @@
 // notification (delivery: NotificationQueue). Imports only @temporalio/workflow and pure modules.
 import type { CarriedNotifications, NotificationType } from '../contract/notifications.ts';
 import type { CallRecord, SessionState } from '../contract/session.ts';
-import { NotificationQueue } from './notificationQueue.ts';
+import { type NotificationQueue, QueuedNotifier, queueFor } from './notificationQueue.ts';
 
 /** Per call, what was notified already. */
 const CALL_NOTIFIED = { started: 1, answered: 2, ended: 4, archived: 8 } as const;
@@ -18,19 +18,16 @@ const STATUS_NOTIFIED: Partial<Record<SessionState['status'], NotificationType>>
  * Notifies the app at the session's notifyUrl of what changed since the last `notice()`, in order
  * and once each (see NotificationQueue for delivery); outcomes are counted in `state.notifications`.
  */
-export class SessionNotifier {
-  private readonly queue: NotificationQueue | undefined;
+export class SessionNotifier extends QueuedNotifier {
   private readonly state: SessionState;
   private readonly notifiedCalls: Record<string, number>;
   private notifiedStatus: string;
 
   constructor(url: string | undefined, state: SessionState, carried: CarriedNotifications | undefined) {
+    super(url ? queueFor(url, { sessionKey: state.sessionKey }, state, carried) : undefined);
     this.state = state;
     this.notifiedCalls = { ...carried?.notifiedCalls };
     this.notifiedStatus = carried?.notifiedStatus ?? state.status;
-    if (!url) return;
-    state.notifications ??= { delivered: 0, failed: 0 };
-    this.queue = new NotificationQueue(url, { sessionKey: state.sessionKey }, state.notifications, carried);
   }
 
   /** Queues a notification for every change since the last call. */
@@ -47,16 +44,6 @@ export class SessionNotifier {
       this.notifiedStatus = state.status;
       queue.push(statusType, this.sessionData());
     }
-  }
-
-  /** Delivers the queue beside the session (see NotificationQueue.deliverInOrder). */
-  deliverInOrder(): Promise<void> {
-    return this.queue?.deliverInOrder() ?? Promise.resolve();
-  }
-
-  /** Waits, at most `ms`, until every queued notification was delivered or given up. */
-  async flush(ms: number): Promise<void> {
-    await this.queue?.flush(ms);
   }
 
   /** What the next run needs: the queue and what was notified of the calls it still lists. */

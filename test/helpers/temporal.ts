@@ -75,29 +75,24 @@ export async function withWorker<T>(
       dataConverter: testDataConverter(),
       ...options,
     });
-    const archiveRecording = (options.activities as Record<string, unknown> | undefined)?.archiveRecording;
-    const archiveWorker = archiveRecording
-      ? await Worker.create({
-          connection,
-          namespace: inject('temporalNamespace'),
-          taskQueue: archiveTaskQueue(taskQueue),
-          activities: { archiveRecording },
-          dataConverter: options.dataConverter ?? testDataConverter(),
-        })
-      : undefined;
-    const deliverNotification = (options.activities as Record<string, unknown> | undefined)?.deliverNotification;
-    const notifyWorker = deliverNotification
-      ? await Worker.create({
-          connection,
-          namespace: inject('temporalNamespace'),
-          taskQueue: notifyTaskQueue(taskQueue),
-          activities: { deliverNotification },
-          dataConverter: options.dataConverter ?? testDataConverter(),
-        })
-      : undefined;
+    // Activities the workflows schedule on queues of their own, each served by a worker of its own.
+    const activities = (options.activities ?? {}) as Record<string, unknown>;
+    const sideQueues: [string, string][] = [
+      ['archiveRecording', archiveTaskQueue(taskQueue)],
+      ['deliverNotification', notifyTaskQueue(taskQueue)],
+    ];
     let work = fn({ client, taskQueue });
-    if (notifyWorker) work = notifyWorker.runUntil(work);
-    if (archiveWorker) work = archiveWorker.runUntil(work);
+    for (const [name, queue] of sideQueues) {
+      if (!activities[name]) continue;
+      const side = await Worker.create({
+        connection,
+        namespace: inject('temporalNamespace'),
+        taskQueue: queue,
+        activities: { [name]: activities[name] },
+        dataConverter: options.dataConverter ?? testDataConverter(),
+      });
+      work = side.runUntil(work);
+    }
     return await worker.runUntil(work);
   } finally {
     await client.connection.close();
