@@ -10,24 +10,39 @@ export interface Benchmark {
   run(context: BenchContext): Promise<ComparisonResult[]>;
 }
 
-const FULL: MeasureOptions = { rounds: 7, timeMs: 250, minIterations: 5, warmupMs: 100 };
+const DEFAULT: MeasureOptions = { rounds: 7, timeMs: 250, minIterations: 5, warmupMs: 100 };
 /** Enough to show every table works, too little to mean anything. */
-const QUICK: MeasureOptions = { rounds: 1, timeMs: 1, minIterations: 1, warmupMs: 0 };
+const SMOKE: MeasureOptions = { rounds: 1, timeMs: 1, minIterations: 1, warmupMs: 0 };
+
+/**
+ * How much a run measures: `smoke` only proves every benchmark runs (tests), `quick` (the default)
+ * measures everything at the smaller sizes, `full` adds the large sizes (scale: 10,000 sessions).
+ */
+export type BenchMode = 'smoke' | 'quick' | 'full';
 
 /** The shared, lazily started processes of a run, and how long to measure. */
 export class BenchContext {
-  readonly quick: boolean;
+  readonly mode: BenchMode;
   #simulator: Promise<SimulatorProcess> | undefined;
   #temporal: Promise<TemporalStack> | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(quick: boolean) {
-    this.quick = quick;
+  constructor(mode: BenchMode) {
+    this.mode = mode;
   }
 
-  /** Measure options of a benchmark: its own settings over the defaults, or the quick ones. */
+  get smoke(): boolean {
+    return this.mode === 'smoke';
+  }
+
+  /** Measure options of a benchmark: its own settings over the defaults, or the smoke ones. */
   measure(settings: Partial<MeasureOptions> = {}): MeasureOptions {
-    return this.quick ? QUICK : { ...FULL, ...settings };
+    return this.smoke ? SMOKE : { ...DEFAULT, ...settings };
+  }
+
+  /** A benchmark's own size or count for the mode. */
+  pick<T>(sizes: Record<BenchMode, T>): T {
+    return sizes[this.mode];
   }
 
   simulator(): Promise<SimulatorProcess> {

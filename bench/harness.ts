@@ -42,6 +42,13 @@ export interface Row {
   /** Lowest and highest ops/s of the rounds: how noisy this machine was. */
   minOpsPerSecond: number;
   maxOpsPerSecond: number;
+  /** This process's CPU time per operation, in µs, where measured. */
+  cpuMicrosPerOp?: number;
+  /** Operations that failed (e.g. answered non-2xx) and operations measured, where counted. */
+  failed?: number;
+  ops?: number;
+  /** Columns of a benchmark's own, by title. */
+  extra?: Record<string, string>;
 }
 
 export interface ComparisonResult {

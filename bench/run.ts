@@ -1,20 +1,34 @@
-// `npm run bench [-- [--quick] [name…]]`: runs the benchmarks (all, or the named ones) one after the
-// other in this process and prints one table per comparison. --quick (or BENCH_QUICK=1) measures
-// almost nothing: it only proves every benchmark still runs.
+// `npm run bench [-- [--full | --smoke] [--json=<file>] [name…]]`: runs the benchmarks (all, or the
+// named ones) one after the other in this process, prints one table per comparison and writes them
+// all as JSON (default reports/bench.json). The default measures the small sizes; --full adds the
+// large ones (BENCH_FULL=1 too); --smoke (or BENCH_SMOKE=1) measures almost nothing: it only proves
+// every benchmark still runs.
+import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
+import { dirname } from 'node:path';
 import { BENCHMARKS } from './benchmarks.ts';
-import { BenchContext } from './context.ts';
+import { BenchContext, type BenchMode } from './context.ts';
+import type { ComparisonResult } from './harness.ts';
 import { formatTable } from './table.ts';
+
+const DEFAULT_JSON = 'reports/bench.json';
+const flagOn = (value: string | undefined) => /^(1|true)$/i.test(value ?? '');
 
 function usage(): string {
   return [
-    'usage: npm run bench -- [--quick] [name…]',
+    'usage: npm run bench -- [--full | --smoke] [--json=<file>] [name…]',
     ...BENCHMARKS.map((benchmark) => `  ${benchmark.name.padEnd(10)} ${benchmark.description}`),
   ].join('\n');
 }
 
 async function main(args: string[]): Promise<number> {
-  const quick = args.includes('--quick') || /^(1|true)$/i.test(process.env.BENCH_QUICK ?? '');
+  const mode: BenchMode =
+    args.includes('--smoke') || flagOn(process.env.BENCH_SMOKE)
+      ? 'smoke'
+      : args.includes('--full') || flagOn(process.env.BENCH_FULL)
+        ? 'full'
+        : 'quick';
+  const jsonPath = args.find((arg) => arg.startsWith('--json='))?.slice('--json='.length) || DEFAULT_JSON;
   const names = args.filter((arg) => !arg.startsWith('--'));
   if (args.includes('--help')) {
     console.log(usage());
@@ -26,13 +40,15 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const selected = names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((benchmark) => names.includes(benchmark.name));
+  const machine = `node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`;
+  const startedAt = new Date().toISOString();
   console.log(
-    `# npp-temporal benchmarks${quick ? ' (quick: smoke run, numbers meaningless)' : ''}\n\n` +
-      `node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ` +
-      `${new Date().toISOString()}. Ratios compare variants measured in this same run; ` +
+    `# npp-temporal benchmarks (${mode}${mode === 'smoke' ? ': numbers meaningless' : ''})\n\n` +
+      `${machine}, ${startedAt}. Ratios compare variants measured in this same run; ` +
       'ops/s and latency are medians of the rounds.\n',
   );
-  const context = new BenchContext(quick);
+  const context = new BenchContext(mode);
+  const results: { benchmark: string; comparisons: ComparisonResult[] }[] = [];
   // Ctrl-C stops the dev server and the simulator too, instead of leaving them running.
   const interrupt = (exitCode: number) => () => {
     context.close().finally(() => process.exit(exitCode));
@@ -43,12 +59,17 @@ async function main(args: string[]): Promise<number> {
   try {
     for (const benchmark of selected) {
       console.log(`## ${benchmark.name}: ${benchmark.description}\n`);
-      for (const result of await benchmark.run(context)) console.log(formatTable(benchmark.name, result));
+      const comparisons = await benchmark.run(context);
+      for (const result of comparisons) console.log(formatTable(benchmark.name, result));
+      results.push({ benchmark: benchmark.name, comparisons });
     }
   } finally {
     await context.close();
   }
-  console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  const seconds = (performance.now() - started) / 1000;
+  await mkdir(dirname(jsonPath), { recursive: true });
+  await writeFile(jsonPath, `${JSON.stringify({ mode, machine, startedAt, seconds, results }, null, 2)}\n`);
+  console.log(`(${seconds.toFixed(1)} s; JSON in ${jsonPath})`);
   return 0;
 }
 

@@ -10,6 +10,8 @@ export const SIM_BIZ_APP_ID = '1400000077';
 export interface SimulatorProcess {
   /** http://127.0.0.1:<port> */
   url: string;
+  /** host:port, for the official SDK's httpProfile. */
+  endpoint: string;
   /** A client of the simulator with the benchmarks' credentials. */
   client(options?: Partial<NppClientOptions>): NppClient;
   close(): Promise<void>;
@@ -28,9 +30,13 @@ export async function startSimulatorProcess(): Promise<SimulatorProcess> {
   });
   // Only a rejection before the URL arrives matters; the exit at close() is expected.
   exitedFirst.catch(() => {});
-  const { url } = JSON.parse(await Promise.race([firstLine, exitedFirst])) as { url: string };
+  const { url, endpoint } = JSON.parse(await Promise.race([firstLine, exitedFirst])) as {
+    url: string;
+    endpoint: string;
+  };
   return {
     url,
+    endpoint,
     client: (options = {}) =>
       new NppClient({
         endpoint: url,

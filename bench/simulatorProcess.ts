@@ -1,7 +1,7 @@
 import { startSimulator } from '../src/simulator/server.ts';
 
 // Child-process entry: the NPP simulator on its own event loop, so that the platform's work does not
-// count as the cost of the client under test. Prints `{"url": …}` once listening; ends on SIGTERM or
+// count as the cost of the client under test. Prints `{"url": …, "endpoint": …}` once listening; ends on SIGTERM or
 // when its parent goes away (stdin closes), so an interrupted run leaves no simulator behind.
 
 const sim = await startSimulator({
@@ -10,7 +10,7 @@ const sim = await startSimulator({
   // Enough virtual numbers for every concurrent binding of the benchmarks.
   pool: 256,
 });
-process.stdout.write(`${JSON.stringify({ url: sim.url })}\n`);
+process.stdout.write(`${JSON.stringify({ url: sim.url, endpoint: sim.endpoint })}\n`);
 const stop = () => {
   sim.close().then(() => process.exit(0));
 };

@@ -8,20 +8,36 @@ const number = (value: number): string =>
 const millis = (value: number): string => (value >= 10 ? value.toFixed(1) : value.toFixed(3));
 
 export function formatTable(benchmark: string, result: ComparisonResult): string {
+  // Optional columns appear when any row has them.
+  const hasCpu = result.rows.some((row) => row.cpuMicrosPerOp !== undefined);
+  const hasFailed = result.rows.some((row) => row.failed !== undefined);
+  const extraTitles = [...new Set(result.rows.flatMap((row) => Object.keys(row.extra ?? {})))];
   const header = [
     'variant',
     'ops/s',
     'ratio',
     'p50 ms',
     'p99 ms',
+    ...(hasCpu ? ['CPU µs/op', 'CPU ratio'] : []),
+    ...(hasFailed ? ['failed / ops'] : []),
+    ...extraTitles,
     `ops/s range, ${result.rounds} round${result.rounds === 1 ? '' : 's'}`,
   ];
+  const baselineCpu = result.rows[0]?.cpuMicrosPerOp ?? Number.NaN;
   const rows = result.rows.map((row, index) => [
     row.variant,
     number(row.opsPerSecond),
     `${row.ratio.toFixed(2)}x${index === 0 ? ' (baseline)' : ''}`,
     millis(row.p50Ms),
     millis(row.p99Ms),
+    ...(hasCpu
+      ? [
+          row.cpuMicrosPerOp === undefined ? '' : number(row.cpuMicrosPerOp),
+          row.cpuMicrosPerOp === undefined ? '' : `${(row.cpuMicrosPerOp / baselineCpu).toFixed(2)}x`,
+        ]
+      : []),
+    ...(hasFailed ? [`${row.failed ?? 0} / ${row.ops ?? ''}`] : []),
+    ...extraTitles.map((title) => row.extra?.[title] ?? ''),
     `${number(row.minOpsPerSecond)} – ${number(row.maxOpsPerSecond)}`,
   ]);
   const widths = header.map((title, column) =>

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { BENCHMARKS } from '../bench/benchmarks.ts';
 
-// Keeps the benchmarks from rotting: every one runs in quick mode against the suite's Temporal server
+// Keeps the benchmarks from rotting: every one runs in smoke mode against the suite's Temporal server
 // and prints its tables. Timings are never asserted; only that each table compares to a baseline.
 
 const ENTRY = fileURLToPath(new URL('../bench/run.ts', import.meta.url));
@@ -55,8 +55,8 @@ function tablesOf(output: string, benchmark: string): Table[] {
 }
 
 describe('npm run bench', () => {
-  it('runs every benchmark in quick mode and prints a ratio against a baseline for each variant', async () => {
-    const { code, stdout, stderr } = await runBench(['--quick']);
+  it('runs every benchmark in smoke mode and prints a ratio against a baseline for each variant', async () => {
+    const { code, stdout, stderr } = await runBench(['--smoke']);
     expect(code, stderr).toBe(0);
     expect(BENCHMARKS.length).toBeGreaterThanOrEqual(5);
     for (const { name } of BENCHMARKS) {
@@ -74,7 +74,7 @@ describe('npm run bench', () => {
   }, 180_000);
 
   it('runs only the benchmarks named on the command line', async () => {
-    const { code, stdout } = await runBench(['--quick', 'tc3']);
+    const { code, stdout } = await runBench(['--smoke', 'tc3']);
     expect(code).toBe(0);
     expect(tablesOf(stdout, 'tc3').length).toBe(2);
     expect(stdout).not.toMatch(/^### (codec|client|webhook|sessions): /m);

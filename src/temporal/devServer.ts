@@ -47,6 +47,18 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * One partition per task queue instead of Temporal's default of four. One worker process on one
+ * server polls every partition in turn otherwise, and tasks wait on partitions it is not polling;
+ * production task queues with many workers keep more (docs/deployment.md).
+ */
+const ONE_PARTITION_ARGS = [
+  '--dynamic-config-value',
+  'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value',
+  'matching.numTaskqueueWritePartitions=1',
+];
+
+/**
  * Starts `temporal server start-dev` on free loopback ports with the project's search attributes,
  * and waits until it answers (the SDK connects before it returns).
  */
@@ -68,6 +80,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
         String(httpPort),
         '--log-level',
         'error',
+        ...ONE_PARTITION_ARGS,
         ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
       ],
     },
