@@ -56,6 +56,14 @@ export interface ComparisonResult {
   rows: Row[];
   rounds: number;
   note?: string;
+  /** A table of facts gathered alongside (e.g. history counts), printed after the comparison. */
+  details?: DetailTable;
+}
+
+export interface DetailTable {
+  title: string;
+  header: string[];
+  rows: string[][];
 }
 
 interface RoundSample {

@@ -11,7 +11,7 @@ import { median } from './harness.ts';
 export interface LoadVariant {
   name: string;
   /** One operation; answers false when it failed in a way to count (e.g. a non-2xx answer) rather than throw. */
-  op: () => Promise<boolean | undefined | void>;
+  op: () => Promise<unknown>;
 }
 
 export interface LoadOptions {

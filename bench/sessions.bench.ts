@@ -1,61 +1,181 @@
 import { randomUUID } from 'node:crypto';
-import type { Benchmark } from './context.ts';
-import { compare, type Variant } from './harness.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import proto from '@temporalio/proto';
+import type { BenchContext, Benchmark } from './context.ts';
+import { compareLoad, type LoadVariant, percentile } from './load.ts';
+import type { SimulatorProcess } from './simulator.ts';
 import type { TemporalStack } from './temporalStack.ts';
+import { emptyWorkflow } from './workflows.ts';
 
-// Whole sessions on a real Temporal server: the app starts a session, the worker binds a virtual
-// number on the simulator, the app closes it and the close update answers once the worker unbound.
-// The run's completion is not timed: its drain timer fires no sooner than about 1 s on the dev
-// server even with drainSeconds 0, and would hide everything else. The benchmark waits for every run
-// to complete once measuring is over, so none is left open.
+// Whole sessions against the floor of the same server and worker: an empty workflow run to
+// completion (the baseline) vs a full session: start, bind (GetVirtualNum), one recorded answered
+// call through the simulator whose callbacks reach the session through the webhook server
+// (per-session URLs), the recording archived, close, unbind (DelVirtualNum). The close update answers
+// once unbound; the run's completion (its drain timer) is not timed. Then the histories of a few full
+// sessions and empty workflows are counted: what one session costs the server.
 
 const CONCURRENT = 8;
 const runId = randomUUID().slice(0, 8);
 let sessionCount = 0;
 
-async function bindAndClose(stack: TemporalStack, started: string[]): Promise<void> {
+const { EventType } = proto.temporal.api.enums.v1;
+
+async function simAdmin(sim: SimulatorProcess, path: string, body: object): Promise<Record<string, unknown>> {
+  const response = await fetch(`${sim.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`simulator ${path} answered ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+async function waitUntilBound(stack: TemporalStack, sessionKey: string): Promise<{ virtualNum: string }> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const { virtualNum, status } = await stack.sessions.getSession(sessionKey);
+    if (virtualNum) return { virtualNum };
+    if (status === 'failed' || status === 'closed') throw new Error(`session ${sessionKey} ${status} before binding`);
+    await sleep(25);
+  }
+  throw new Error(`session ${sessionKey} did not bind within 10 s`);
+}
+
+/** Milliseconds each phase of the full sessions took, in order. */
+const phases = { 'start + bind': [] as number[], 'call + callbacks': [] as number[], 'close + unbind': [] as number[] };
+
+async function fullSession(stack: TemporalStack, sim: SimulatorProcess, workflowIds: string[]): Promise<void> {
+  const t0 = performance.now();
   sessionCount++;
   const n = String(sessionCount).padStart(8, '0');
+  const src = `0086136${n}`;
   const { sessionKey, workflowId } = await stack.sessions.startSession({
     sessionKey: `bench-${runId}-${n}`,
     mode: 'AXB',
-    src: `0086136${n}`,
+    src,
     dst: `0086137${n}`,
+    record: true,
     drainSeconds: 0,
   });
-  started.push(workflowId);
+  workflowIds.push(workflowId);
+  const { virtualNum } = await waitUntilBound(stack, sessionKey);
+  const t1 = performance.now();
+  // The simulator pushes the call's status, hangup and record callbacks to the webhook; wait: true
+  // answers once every push was answered, i.e. the webhook had Temporal accept each signal.
+  await simAdmin(sim, '/_sim/calls', { virtualNum, caller: src, durationSeconds: 1, wait: true });
+  const t2 = performance.now();
   const state = await stack.sessions.closeSession(sessionKey, { wait: true });
-  // A session that failed to bind ends fast: it must not pass for throughput.
-  if (state.status !== 'closed' || state.bindId === undefined || state.heldReferences !== 0) {
-    throw new Error(`session ${sessionKey} closed as ${state.status}, bound: ${state.bindId !== undefined}`);
+  phases['start + bind'].push(t1 - t0);
+  phases['call + callbacks'].push(t2 - t1);
+  phases['close + unbind'].push(performance.now() - t2);
+  const call = state.calls[0];
+  // A session that failed anywhere ends fast: it must not pass for throughput.
+  if (state.status !== 'closed' || state.heldReferences !== 0 || state.calls.length !== 1 || !call?.archive) {
+    throw new Error(
+      `session ${sessionKey} closed as ${state.status}, ${state.calls.length} call(s), archived: ${!!call?.archive}`,
+    );
   }
 }
 
-function sessions(stack: TemporalStack, started: string[], concurrent: number): Variant {
+async function emptyRun(stack: TemporalStack, workflowIds: string[]): Promise<void> {
+  const workflowId = `bench-empty-${runId}-${++sessionCount}`;
+  workflowIds.push(workflowId);
+  await stack.client.workflow.execute(emptyWorkflow, { taskQueue: stack.taskQueue, workflowId });
+}
+
+interface HistoryCounts {
+  events: number;
+  workflowTasks: number;
+  activityTasks: number;
+  timers: number;
+  signals: number;
+  updates: number;
+  activityTypes: Record<string, number>;
+}
+
+/** Counts what one completed run cost: events, workflow tasks, activities (by type), timers, signals, updates. */
+async function countHistory(stack: TemporalStack, workflowId: string): Promise<HistoryCounts> {
+  const handle = stack.client.workflow.getHandle(workflowId);
+  await handle.result();
+  const history = await handle.fetchHistory();
+  const events = history.events ?? [];
+  const count = (type: number) => events.filter((event) => event.eventType === type).length;
+  const activityTypes: Record<string, number> = {};
+  for (const event of events) {
+    const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name) activityTypes[name] = (activityTypes[name] ?? 0) + 1;
+  }
   return {
-    name: concurrent === 1 ? 'one session at a time' : `${concurrent} sessions at a time`,
-    opsPerRun: concurrent,
-    run: async () => {
-      await Promise.all(Array.from({ length: concurrent }, () => bindAndClose(stack, started)));
-    },
+    events: events.length,
+    workflowTasks: count(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED),
+    activityTasks: count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+    timers: count(EventType.EVENT_TYPE_TIMER_STARTED),
+    signals: count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
+    updates: count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED),
+    activityTypes,
   };
+}
+
+function historyRow(name: string, counts: HistoryCounts): string[] {
+  const activities = Object.entries(counts.activityTypes)
+    .map(([type, times]) => `${type} ×${times}`)
+    .join(', ');
+  return [
+    name,
+    String(counts.events),
+    String(counts.workflowTasks),
+    String(counts.activityTasks),
+    String(counts.timers),
+    String(counts.signals),
+    String(counts.updates),
+    activities || '–',
+  ];
 }
 
 export const sessionsBenchmark: Benchmark = {
   name: 'sessions',
-  description: 'end-to-end sessions (start, bind, close, unbind) on a real Temporal dev server',
-  async run(context) {
-    const stack = await context.temporal();
-    const started: string[] = [];
-    const result = await compare(
-      {
-        title: `sessions bound and closed, 1 vs ${CONCURRENT} concurrent`,
-        variants: [sessions(stack, started, 1), sessions(stack, started, CONCURRENT)],
-        note: 'One op: start a session, which binds (GetVirtualNum), then close it; the close update answers after DelVirtualNum. Latency is per batch.',
-      },
-      context.measure({ rounds: 3, timeMs: 2_500, minIterations: 2, warmupMs: 500 }),
+  description: `empty workflows vs full sessions (bind, one recorded call via the webhook, close, unbind), ${CONCURRENT} at a time`,
+  async run(context: BenchContext) {
+    const [stack, sim] = await Promise.all([context.temporal(), context.simulator()]);
+    // The recording is ready as the call hangs up, instead of 5 s later as by default.
+    await simAdmin(sim, '/_sim/delivery', { recordingDelayMs: 0 });
+    const empty: string[] = [];
+    const full: string[] = [];
+    const variants: LoadVariant[] = [
+      { name: 'empty workflow (start to completed)', op: () => emptyRun(stack, empty) },
+      { name: 'full session (start to unbound)', op: () => fullSession(stack, sim, full) },
+    ];
+    const options = context.smoke
+      ? { rounds: 1, inFlight: 2, durationMs: 1, maxOps: 2, warmupOps: 0 }
+      : { rounds: 3, inFlight: CONCURRENT, durationMs: 4_000, maxOps: 2_000, warmupOps: CONCURRENT };
+    const result = await compareLoad(
+      `empty workflows vs full sessions, ${options.inFlight} at a time`,
+      variants,
+      options,
+      'One op: an empty workflow started and completed, or a session started, bound, called once (status, hangup and record callbacks through the webhook), recording archived, closed and unbound (the close update answers). Latency per op.',
     );
-    await Promise.all(started.map((workflowId) => stack.client.workflow.getHandle(workflowId).result()));
+    // Every run completes before the histories are read (and none is left open).
+    const sample = [...empty.slice(-1), ...full.slice(-3)];
+    const counted = await Promise.all(sample.map((workflowId) => countHistory(stack, workflowId)));
+    await Promise.all([...empty, ...full].map((workflowId) => stack.client.workflow.getHandle(workflowId).result()));
+    result.details = {
+      title: 'history of one run (completed)',
+      header: ['run', 'events', 'workflow tasks', 'activity tasks', 'timers', 'signals', 'updates', 'activities'],
+      rows: counted.map((counts, index) =>
+        historyRow(index === 0 ? 'empty workflow' : `full session ${index}`, counts),
+      ),
+    };
+    const phaseRows = Object.entries(phases).map(([phase, times]) => [
+      `full session: ${phase}`,
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      `p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms`,
+    ]);
+    result.details.rows.push(...phaseRows);
     return [result];
   },
 };

@@ -1,4 +1,4 @@
-import type { ComparisonResult } from './harness.ts';
+import type { ComparisonResult, DetailTable } from './harness.ts';
 
 // Plain-text tables, one per comparison. The heading line `### <benchmark>: <title>` and the `ratio`
 // column are what test/bench.test.ts looks for.
@@ -40,20 +40,30 @@ export function formatTable(benchmark: string, result: ComparisonResult): string
     ...extraTitles.map((title) => row.extra?.[title] ?? ''),
     `${number(row.minOpsPerSecond)} – ${number(row.maxOpsPerSecond)}`,
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  // Names left-aligned, numbers right-aligned: a markdown table that also reads well in a terminal.
-  const line = (cells: string[]) =>
-    `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(' | ')} |`;
-  const rule = `|${widths.map((width, column) => (column === 0 ? `:${'-'.repeat(width + 1)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
   return [
     `### ${benchmark}: ${result.title}`,
     '',
-    line(header),
-    rule,
-    ...rows.map(line),
+    ...markdownTable(header, rows),
     ...(result.note ? ['', result.note] : []),
     '',
+    // Its own heading: the comparison's table stays the only one under the comparison's heading.
+    ...(result.details ? [formatDetails(benchmark, result.details)] : []),
   ].join('\n');
+}
+
+function formatDetails(benchmark: string, details: DetailTable): string {
+  return [`### ${benchmark} details: ${details.title}`, '', ...markdownTable(details.header, details.rows), ''].join(
+    '\n',
+  );
+}
+
+/** Names left-aligned, numbers right-aligned: a markdown table that also reads well in a terminal. */
+function markdownTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (column === 0 ? `:${'-'.repeat(width + 1)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)];
 }

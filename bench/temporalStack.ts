@@ -6,34 +6,47 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
+import { DirectorySink } from '../src/archive/directorySink.ts';
 import { SessionClient } from '../src/client/sessions.ts';
 import { parseCodecKeys } from '../src/codec/keys.ts';
 import { createDataConverter, FAILURE_CONVERTER_PATH } from '../src/temporal/dataConverter.ts';
-import { connectOrStartTemporal } from '../src/temporal/devServer.ts';
+import { connectOrStartTemporal, freePort } from '../src/temporal/devServer.ts';
 import { installRuntime } from '../src/temporal/runtime.ts';
-import { createNppWorkers, WORKFLOWS_PATH } from '../src/worker.ts';
+import { createWebhookServer } from '../src/webhooks/server.ts';
+import { createNppWorkers } from '../src/worker.ts';
 import type { SimulatorProcess } from './simulator.ts';
 
 // A Temporal server (TEMPORAL_ADDRESS, else a dev server of this run), the app's worker on a fresh
-// task queue with the workflows bundled once, and an app client, all with the app's encrypting
-// data converter under a key made for this run.
+// task queue with the benchmarks' bundle (bench/workflows.ts) built once, an app client, all with the
+// app's encrypting data converter under a key made for this run, and the webhook server the worker's
+// bindings name as callback URLs (per-session URLs), archiving recordings into a temporary directory.
 
 export interface TemporalStack {
   client: Client;
   sessions: SessionClient;
   dataConverter: DataConverter;
+  taskQueue: string;
+  /** http://127.0.0.1:<port> of the stack's webhook server. */
+  webhookUrl: string;
+  /** Its WEBHOOK_SECRET, which per-session callback URLs are signed with. */
+  webhookSecret: string;
+  /** The worker runtime's Prometheus metrics. */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
 const quiet = pino({ level: 'warn' });
+const BENCH_WORKFLOWS_PATH = new URL('./workflows.ts', import.meta.url).pathname;
 
 export async function startTemporalStack(sim: SimulatorProcess): Promise<TemporalStack> {
-  installRuntime({ logger: quiet });
+  // The worker's Prometheus metrics: where the scale benchmark reads the sticky cache counters.
+  const metricsUrl = `http://127.0.0.1:${await freePort()}/metrics`;
+  installRuntime({ logger: quiet, metricsBindAddress: new URL(metricsUrl).host });
   const server = await connectOrStartTemporal({ log: (message) => quiet.warn(message) });
-  const bundleDir = await mkdtemp(join(tmpdir(), 'npp-bench-bundle-'));
-  const bundlePath = join(bundleDir, 'workflows.js');
+  const workDir = await mkdtemp(join(tmpdir(), 'npp-bench-'));
+  const bundlePath = join(workDir, 'workflows.js');
   const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
+    workflowsPath: BENCH_WORKFLOWS_PATH,
     failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });
@@ -41,31 +54,50 @@ export async function startTemporalStack(sim: SimulatorProcess): Promise<Tempora
 
   const { dataConverter } = createDataConverter(parseCodecKeys(`bench:${randomBytes(32).toString('base64')}`));
   const taskQueue = `bench-${randomUUID()}`;
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace, dataConverter });
+  const webhookSecret = randomBytes(24).toString('base64url');
+  const webhook = createWebhookServer({
+    client,
+    secrets: { current: webhookSecret },
+    logger: pino({ level: 'silent' }),
+    // The default per-IP limit exists to stop floods; here every request comes from one address.
+    limits: { rateLimitMax: 10_000_000 },
+  });
+  const webhookUrl = await webhook.listen({ port: 0, host: '127.0.0.1' });
+
   const npp = sim.client();
   const workerConnection = await NativeConnection.connect({ address: server.address });
   const workers = await createNppWorkers({
     connection: workerConnection,
     namespace: server.namespace,
     taskQueue,
-    activities: { client: npp },
+    activities: {
+      client: npp,
+      callbacks: { publicUrl: webhookUrl, secret: webhookSecret },
+      archive: { sink: new DirectorySink(join(workDir, 'recordings')), maxBytes: 200 * 1024 * 1024 },
+    },
     dataConverter,
     workflowBundlePath: bundlePath,
   });
   const running = workers.run();
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: server.namespace, dataConverter });
   return {
     client,
     sessions: new SessionClient({ client, taskQueue }),
     dataConverter,
+    taskQueue,
+    webhookUrl,
+    webhookSecret,
+    metricsUrl,
     async close() {
       workers.shutdown();
       await running;
+      await webhook.close();
       await connection.close();
       await workerConnection.close();
       await npp.close();
       await server.stop();
-      await rm(bundleDir, { recursive: true, force: true });
+      await rm(workDir, { recursive: true, force: true });
     },
   };
 }
