@@ -1,5 +1,6 @@
 import { codecBenchmark } from './codec.bench.ts';
 import type { Benchmark } from './context.ts';
+import { ingressBenchmark } from './ingress.bench.ts';
 import { nppClientBenchmark } from './nppClient.bench.ts';
 import { sessionsBenchmark } from './sessions.bench.ts';
 import { tc3Benchmark } from './tc3.bench.ts';
@@ -11,5 +12,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   codecBenchmark,
   nppClientBenchmark,
   webhookBenchmark,
+  ingressBenchmark,
   sessionsBenchmark,
 ];

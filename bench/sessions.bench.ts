@@ -83,6 +83,15 @@ async function emptyRun(stack: TemporalStack, workflowIds: string[]): Promise<vo
   await stack.client.workflow.execute(emptyWorkflow, { taskQueue: stack.taskQueue, workflowId });
 }
 
+/** The simulator's callback pushes by answer status: a non-2xx answer is redelivered 1 s later. */
+async function deliveryTally(sim: SimulatorProcess): Promise<string> {
+  const response = await fetch(`${sim.url}/_sim/deliveries?wait=1`);
+  const log = (await response.json()) as { status: number | string; kind: string }[];
+  const counts = new Map<string, number>();
+  for (const { status } of log) counts.set(String(status), (counts.get(String(status)) ?? 0) + 1);
+  return [...counts].map(([status, times]) => `${status} ×${times}`).join(', ');
+}
+
 interface HistoryCounts {
   events: number;
   workflowTasks: number;
@@ -175,7 +184,7 @@ export const sessionsBenchmark: Benchmark = {
       '',
       `p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms`,
     ]);
-    result.details.rows.push(...phaseRows);
+    result.details.rows.push(...phaseRows, ['callback deliveries', '', '', '', '', '', '', await deliveryTally(sim)]);
     return [result];
   },
 };

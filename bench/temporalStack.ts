@@ -60,7 +60,7 @@ export async function startTemporalStack(sim: SimulatorProcess): Promise<Tempora
   const webhook = createWebhookServer({
     client,
     secrets: { current: webhookSecret },
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.BENCH_WEBHOOK_LOG ?? 'silent' }, pino.destination(2)),
     // The default per-IP limit exists to stop floods; here every request comes from one address.
     limits: { rateLimitMax: 10_000_000 },
   });

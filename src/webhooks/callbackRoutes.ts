@@ -5,6 +5,7 @@ import { type ParsedCallback, parseCallback } from '../npp/callbacks/events.ts';
 import { InvalidPayloadError } from '../npp/callbacks/fields.ts';
 import { CALLBACK_KINDS, type CallbackKind, verifyCallbackToken } from '../npp/callbacks/urls.ts';
 import { findOwner, workflowHasCall } from '../temporal/ownership.ts';
+import { CallRoutes } from './callRoutes.ts';
 import type { WebhookSecrets } from './config.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { findWorkflowId, signalWorkflow, type VisibilityRetry, withDeadline } from './signal.ts';
@@ -55,6 +56,7 @@ export function kindLabel(request: FastifyRequest): string {
 export async function callbackRoutesPlugin(app: FastifyInstance, options: CallbackRouteOptions): Promise<void> {
   const { metrics, client, temporalTimeoutMs } = options;
   const secrets = [options.secrets.current, ...(options.secrets.previous ? [options.secrets.previous] : [])];
+  const callRoutes = new CallRoutes();
 
   const reject = (request: FastifyRequest, reply: FastifyReply, status: number, error: string, reason?: string) => {
     metrics.rejected.inc({ kind: kindLabel(request), reason: error });
@@ -87,14 +89,24 @@ export async function callbackRoutesPlugin(app: FastifyInstance, options: Callba
       throw error;
     }
     try {
+      const consoleDefault = request.params.workflowId === undefined;
+      const eventId = parsed.event.eventId;
+      // A later event of a call already routed goes where its first one went, without a lookup.
+      const routed = consoleDefault ? callRoutes.get(parsed.callId) : undefined;
+      if (routed !== undefined) {
+        if ((await signalWorkflow(client, routed, parsed, temporalTimeoutMs)) === 'accepted') {
+          return signaled(request, reply, kind, { workflowId: routed, eventId });
+        }
+        callRoutes.forget(parsed.callId);
+      }
       const workflowId =
         request.params.workflowId ?? (await findWorkflowId(client, parsed, options.visibilityRetry, temporalTimeoutMs));
       if (workflowId === undefined) {
         // Maybe not indexed yet: the platform's redelivery gets another chance.
         return unavailable(request, reply, 'workflow_not_found_yet');
       }
-      const eventId = parsed.event.eventId;
       if ((await signalWorkflow(client, workflowId, parsed, temporalTimeoutMs)) === 'accepted') {
+        if (consoleDefault) callRoutes.remember(parsed.callId, workflowId);
         return signaled(request, reply, kind, { workflowId, eventId });
       }
       // A late event (hangup, recording) of a call the closed workflow had is its own: a session
@@ -111,6 +123,7 @@ export async function callbackRoutesPlugin(app: FastifyInstance, options: Callba
         sharer !== workflowId &&
         (await signalWorkflow(client, sharer, parsed, temporalTimeoutMs)) === 'accepted'
       ) {
+        if (consoleDefault) callRoutes.remember(parsed.callId, sharer);
         return signaled(request, reply, kind, { workflowId: sharer, eventId, closedWorkflowId: workflowId });
       }
       return ignored(request, reply, kind, { workflowId, eventId }, 'workflow closed or not found');

@@ -347,6 +347,41 @@ describe('console-default callbacks', () => {
     await Promise.all([oldest, holder, newest].map((handle) => handle.signal(stopRecorderSignal)));
   });
 
+  it('routes the later events of a call without visibility: a rate-limited visibility does not turn them into 503', async () => {
+    const bindId = unique('bind');
+    const callId = unique('call');
+    const recorder = await startRecorder(client, taskQueue, { bindId });
+    await indexed(runningWithBinding(bindId), 1);
+    // The server's per-namespace visibility rate limit, from the second query on: the SDK backs off
+    // on RESOURCE_EXHAUSTED past the request's deadline, which the webhook answered 503.
+    let lists = 0;
+    const workflow = Object.create(client.workflow) as Client['workflow'];
+    workflow.list = (options) => {
+      lists++;
+      if (lists > 1) throw new Error('8 RESOURCE_EXHAUSTED: namespace rate limit exceeded');
+      return client.workflow.list(options);
+    };
+    const limited = Object.create(client, { workflow: { value: workflow } }) as Client;
+    const app = createWebhookServer({ client: limited, secrets: { current: SECRET }, sharedToken: SHARED_TOKEN });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const consoleUrl = `${base}/npp/callbacks/status?token=${SHARED_TOKEN}`;
+      for (const [index, callStatus] of ['1', '256', '512', '1024', '4096'].entries()) {
+        const answer = await post(consoleUrl, {
+          ...statusBody(callId, bindId),
+          callStatus,
+          timestamp: `${1_700_000_100 + index}`,
+        });
+        expect(answer, `status ${callStatus}`).toMatchObject({ status: 200, body: { status: 'accepted' } });
+      }
+      expect(lists).toBe(1);
+      await expect.poll(async () => (await received(recorder)).length).toBe(5);
+    } finally {
+      await app.close();
+      await recorder.signal(stopRecorderSignal);
+    }
+  });
+
   it('answers 503 with Retry-After when no workflow has the ids, after a bounded wait', async () => {
     const quick = createWebhookServer({
       client,
