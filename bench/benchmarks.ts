@@ -2,6 +2,7 @@ import { codecBenchmark } from './codec.bench.ts';
 import type { Benchmark } from './context.ts';
 import { ingressBenchmark } from './ingress.bench.ts';
 import { nppClientBenchmark } from './nppClient.bench.ts';
+import { scaleBenchmark } from './scale.bench.ts';
 import { sessionsBenchmark } from './sessions.bench.ts';
 import { tc3Benchmark } from './tc3.bench.ts';
 import { webhookBenchmark } from './webhook.bench.ts';
@@ -14,4 +15,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   webhookBenchmark,
   ingressBenchmark,
   sessionsBenchmark,
+  scaleBenchmark,
 ];
