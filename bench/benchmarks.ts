@@ -4,6 +4,7 @@ import { ingressBenchmark } from './ingress.bench.ts';
 import { nppClientBenchmark } from './nppClient.bench.ts';
 import { scaleBenchmark } from './scale.bench.ts';
 import { sessionsBenchmark } from './sessions.bench.ts';
+import { startupBenchmark } from './startup.bench.ts';
 import { tc3Benchmark } from './tc3.bench.ts';
 import { webhookBenchmark } from './webhook.bench.ts';
 
@@ -16,4 +17,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   ingressBenchmark,
   sessionsBenchmark,
   scaleBenchmark,
+  startupBenchmark,
 ];
