@@ -58,7 +58,7 @@ describe('npm run bench', () => {
   it('runs every benchmark in smoke mode and prints a ratio against a baseline for each variant', async () => {
     const { code, stdout, stderr } = await runBench(['--smoke']);
     expect(code, stderr).toBe(0);
-    expect(BENCHMARKS.length).toBeGreaterThanOrEqual(5);
+    expect(BENCHMARKS.length).toBeGreaterThanOrEqual(8);
     for (const { name } of BENCHMARKS) {
       const tables = tablesOf(stdout, name);
       expect(tables.length, `tables of ${name}`).toBeGreaterThan(0);
@@ -77,7 +77,7 @@ describe('npm run bench', () => {
     const { code, stdout } = await runBench(['--smoke', 'tc3']);
     expect(code).toBe(0);
     expect(tablesOf(stdout, 'tc3').length).toBe(2);
-    expect(stdout).not.toMatch(/^### (codec|client|webhook|sessions): /m);
+    expect(stdout).not.toMatch(/^### (codec|client|webhook|ingress|sessions|scale|startup): /m);
   });
 
   it('refuses an unknown benchmark name with the list of names', async () => {
