@@ -47,7 +47,7 @@ export interface EmbeddedStack {
 
 /** The started dev server's SQLite file, in the cache directory. */
 export const devDbFile = (env: Record<string, string | undefined>) => join(cacheDir(env), 'dev-server.sqlite');
-/** Where `npm start` archives recordings unless NPP_ARCHIVE_DIR says otherwise. */
+/** Where `npm start` archives recordings unless NPP_ARCHIVE_DIR or NPP_ARCHIVE_URL says otherwise. */
 export const devArchiveDir = (env: Record<string, string | undefined>) => join(cacheDir(env), 'recordings');
 
 /** Production mode needs all of Temporal's address, the Tencent Cloud credentials and the endpoint. */
@@ -101,7 +101,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       env.TENCENTCLOUD_SECRET_KEY = secretKey;
       env.NPP_BIZ_APP_ID ||= '1400000000';
       // Recordings are archived locally, so the demo shows the whole path a recording takes.
-      env.NPP_ARCHIVE_DIR ||= devArchiveDir(env);
+      if (!env.NPP_ARCHIVE_URL) env.NPP_ARCHIVE_DIR ||= devArchiveDir(env);
     }
 
     // Production needs configured keys; the embedded default makes (once) a local dev key.

@@ -5,7 +5,7 @@
 // Environment: Temporal from @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API
 // key, profiles); NPP_TASK_QUEUE (default `npp`); WORKER_METRICS_PORT (Prometheus, off by default)
 // and WORKER_METRICS_HOST; the NPP client's TENCENTCLOUD_* / NPP_ENDPOINT / NPP_BIZ_APP_ID; the
-// callback URLs' WEBHOOK_PUBLIC_URL + WEBHOOK_SECRET; NPP_ARCHIVE_DIR to archive recordings and
+// callback URLs' WEBHOOK_PUBLIC_URL + WEBHOOK_SECRET; NPP_ARCHIVE_DIR or NPP_ARCHIVE_URL to archive recordings and
 // NPP_ARCHIVE_CONCURRENCY (default 8) downloads at once; NPP_CODEC_KEYS / NPP_CODEC_KEY_FILE for
 // payload encryption; WEBHOOK_IN_WORKER=true to serve the webhook.
 import { fileURLToPath } from 'node:url';

@@ -166,8 +166,11 @@ export function createArchiveActivities({
       const totals: Metered = { hash: createHash('sha256'), bytes: 0 };
       try {
         const content = metered(body, maxBytes, totals, (bytes) => context.heartbeat({ bytes }));
-        const { location } = await sink.store(key, content);
-        return { location, sha256: totals.hash.digest('hex'), bytes: totals.bytes };
+        // A hash digests once: the sink and the answer share the one result.
+        let sha256: string | undefined;
+        const digest = () => (sha256 ??= totals.hash.digest('hex'));
+        const { location } = await sink.store(key, content, digest);
+        return { location, sha256: digest(), bytes: totals.bytes };
       } catch (error) {
         await discard(body);
         if (error instanceof ApplicationFailure || context.cancellationSignal.aborted) throw error;

@@ -10,7 +10,7 @@ export interface RecordingKey {
 
 /** A recording as kept by a sink. */
 export interface StoredRecording {
-  /** Where the file is, in the sink's own terms (a path for a directory sink). */
+  /** Where the file is, in the sink's own terms (a path for a directory sink, `s3://bucket/key` for S3). */
   location: string;
   /** Hex SHA-256 of the content. */
   sha256: string;
@@ -22,7 +22,8 @@ export interface RecordingSink {
   find(key: RecordingKey): Promise<StoredRecording | undefined>;
   /**
    * Stores `content` under `key`; the recording becomes visible only once the whole stream was
-   * written, so a failed or aborted transfer never leaves a partial file behind.
+   * written, so a failed or aborted transfer never leaves a partial file behind. `sha256` answers
+   * the content's hex SHA-256 once the stream has ended, for sinks that keep it beside the file.
    */
-  store(key: RecordingKey, content: AsyncIterable<Uint8Array>): Promise<{ location: string }>;
+  store(key: RecordingKey, content: AsyncIterable<Uint8Array>, sha256: () => string): Promise<{ location: string }>;
 }

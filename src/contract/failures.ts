@@ -29,6 +29,8 @@ export const ARCHIVE_FAILURES = {
   unavailable: 'RecordingUnavailable',
   invalidUrl: 'InvalidRecordingUrl',
   fetchFailed: 'RecordingFetchFailed',
+  /** Object storage refused the worker (credentials, bucket, key policy): fix the configuration. */
+  storageRefused: 'ArchiveStorageRefused',
 } as const;
 
 /** The reconciliation activities ran on a worker without a Temporal client. */
