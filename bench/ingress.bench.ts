@@ -1,10 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { parseCallback, signalParsed } from '../src/npp/callbacks/events.ts';
 import { callbackUrl } from '../src/npp/callbacks/urls.ts';
+import { type BoundSession, startBoundSessions } from './boundSessions.ts';
 import type { Benchmark } from './context.ts';
 import { compareLoad, type LoadVariant } from './load.ts';
-import type { TemporalStack } from './temporalStack.ts';
 
 // Callback ingress into running sessions on a real Temporal server: the floor is the app's client
 // signalling the parsed event itself (handle.signal, as the webhook does once it has parsed and
@@ -16,39 +15,6 @@ const SESSIONS = 8;
 const CALLS_PER_SESSION = 4;
 const SRC = '008613500000001';
 const DST = '008613500000002';
-
-interface BoundSession {
-  sessionKey: string;
-  workflowId: string;
-  bindId: string;
-}
-
-async function startBoundSessions(stack: TemporalStack, count: number): Promise<BoundSession[]> {
-  const stamp = Date.now().toString(36);
-  const started = await Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      stack.sessions.startSession({
-        sessionKey: `bench-ingress-${stamp}-${index}`,
-        mode: 'AXB',
-        src: `00861450000${String(index).padStart(4, '0')}`,
-        dst: `00861460000${String(index).padStart(4, '0')}`,
-        drainSeconds: 0,
-        // The benchmark's calls never end (status callbacks only): closing must not wait for them.
-        recordingWaitSeconds: 0,
-      }),
-    ),
-  );
-  return Promise.all(
-    started.map(async ({ sessionKey, workflowId }) => {
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const { bindId } = await stack.sessions.getSession(sessionKey);
-        if (bindId) return { sessionKey, workflowId, bindId };
-        await sleep(100);
-      }
-      throw new Error(`session ${sessionKey} did not bind within 10 s`);
-    }),
-  );
-}
 
 /** Counts failures by reason, for the table. */
 class Reasons {
@@ -67,7 +33,7 @@ export const ingressBenchmark: Benchmark = {
   description: `status callbacks into ${SESSIONS} running sessions: raw handle.signal() vs the webhook (per-session URL)`,
   async run(context) {
     const stack = await context.temporal();
-    const sessions = await startBoundSessions(stack, SESSIONS);
+    const sessions = await startBoundSessions(stack, SESSIONS, 'ingress', '008614');
     const base = stack.webhookUrl;
     let sent = 0;
     /** The next event: a round-robin session, one of its few calls, a new timestamp (a new event id). */

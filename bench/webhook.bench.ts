@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { Pool } from 'undici';
 import { callbackUrl } from '../src/npp/callbacks/urls.ts';
 import { createWebhookServer } from '../src/webhooks/server.ts';
+import { type BoundSession, startBoundSessions } from './boundSessions.ts';
 import type { Benchmark } from './context.ts';
 import { compare, type Variant } from './harness.ts';
 import type { TemporalStack } from './temporalStack.ts';
@@ -18,39 +19,6 @@ const SECRET = 'bench-webhook-secret-0123456789';
 const SHARED_TOKEN = 'bench-shared-token-0123456789';
 const SRC = '008613500000001';
 const DST = '008613500000002';
-
-interface BoundSession {
-  sessionKey: string;
-  workflowId: string;
-  bindId: string;
-}
-
-async function startBoundSessions(stack: TemporalStack, count: number): Promise<BoundSession[]> {
-  const stamp = Date.now().toString(36);
-  const started = await Promise.all(
-    Array.from({ length: count }, (_, index) =>
-      stack.sessions.startSession({
-        sessionKey: `bench-webhook-${stamp}-${index}`,
-        mode: 'AXB',
-        src: `00861350000${String(index).padStart(4, '0')}`,
-        dst: `00861360000${String(index).padStart(4, '0')}`,
-        drainSeconds: 0,
-        // The benchmark's calls never end (status callbacks only): closing must not wait for them.
-        recordingWaitSeconds: 0,
-      }),
-    ),
-  );
-  return Promise.all(
-    started.map(async ({ sessionKey, workflowId }) => {
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const { bindId } = await stack.sessions.getSession(sessionKey);
-        if (bindId) return { sessionKey, workflowId, bindId };
-        await sleep(100);
-      }
-      throw new Error(`session ${sessionKey} did not bind within 10 s`);
-    }),
-  );
-}
 
 /** Waits until visibility finds every session by its binding, as console-default routing needs. */
 async function awaitIndexed(stack: TemporalStack, sessions: readonly BoundSession[]): Promise<void> {
@@ -70,7 +38,7 @@ export const webhookBenchmark: Benchmark = {
   description: 'callbacks per second through the webhook server into running sessions (real Temporal)',
   async run(context) {
     const stack = await context.temporal();
-    const sessions = await startBoundSessions(stack, SESSIONS);
+    const sessions = await startBoundSessions(stack, SESSIONS, 'webhook', '008613');
     const app = createWebhookServer({
       client: stack.client,
       secrets: { current: SECRET },
