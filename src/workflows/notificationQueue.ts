@@ -60,6 +60,10 @@ export class NotificationQueue {
       });
       for (;;) {
         await condition(() => this.pending.length > 0);
+        // One more pass of the workflow's conditions before scheduling: whatever else this activation
+        // schedules (an archive, an unbinding) is then always scheduled first. Without it the order
+        // would hang on how many async steps each path takes, which interceptors (tracing) change.
+        await nextConditionPass();
         const next = this.pending[0] as Notification;
         this.delivering = true;
         try {
@@ -89,6 +93,17 @@ export class NotificationQueue {
   carry(): { pending: Notification[]; sequence: number } {
     return { pending: [...this.pending], sequence: this.sequence };
   }
+}
+
+/**
+ * Resolves at the workflow's next pass over its conditions, once every step already under way in
+ * this activation has run (a condition already true would resolve at once instead).
+ */
+function nextConditionPass(): Promise<void> {
+  let passed = false;
+  const next = condition(() => passed);
+  passed = true;
+  return next;
 }
 
 /** The queue of a run with a notifyUrl; its outcomes count in `holder.notifications`. */
