@@ -1,7 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +32,8 @@ let source: Server;
 let sourceUrl: string;
 const recordings = new Map<string, Buffer>();
 const fetches = new Map<string, number>();
+/** Recordings served without a Content-Length, so only metering can find them too large. */
+const unannounced = new Set<string>();
 
 beforeAll(async () => {
   s3 = await startS3proxy();
@@ -36,6 +44,7 @@ beforeAll(async () => {
     fetches.set(name, (fetches.get(name) ?? 0) + 1);
     const body = recordings.get(name);
     if (!body) return void response.writeHead(404).end();
+    if (unannounced.has(name)) return void response.writeHead(200, { 'content-type': 'audio/wav' }).end(body);
     response.writeHead(200, { 'content-type': 'audio/wav', 'content-length': body.length }).end(body);
   });
   await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve));
@@ -127,6 +136,23 @@ describe('S3 recording archive', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('refuses a recording over the size limit midway through a multipart upload and leaves nothing behind', async () => {
+    // Past the SDK's 5 MiB part size, so the upload is multipart when the limit is hit.
+    const { callId, recordUrl } = recording(8 * 1024 * 1024);
+    unannounced.add(`${callId}.wav`);
+    const { archiveRecording } = createArchiveActivities({ sink: sink(), maxBytes: 6 * 1024 * 1024 });
+    const failed = await new MockActivityEnvironment()
+      .run(archiveRecording, { workflowId: 'wf-5', callId, recordUrl })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failed).toMatchObject({ type: 'RecordingTooLarge', nonRetryable: true });
+    expect(await keysUnder(`${PREFIX}/wf-5/`)).toEqual([]);
+    const pending = await admin.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: `${PREFIX}/wf-5/` }));
+    expect(pending.Uploads ?? []).toEqual([]);
   });
 
   it('fails for good, with a clear reason and no secret, when the credentials are wrong', async () => {
