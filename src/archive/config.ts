@@ -16,6 +16,9 @@ export interface ArchiveConfig {
   allowedHosts?: string[];
 }
 
+/** The largest object S3 copies in one request; the S3 sink copies each object once to add its checksum. */
+const MAX_S3_RECORDING_BYTES = 5 * 1024 * 1024 * 1024;
+
 const SSE_MODES: readonly string[] = ['AES256', 'aws:kms', 'aws:kms:dsse'];
 
 /**
@@ -67,6 +70,9 @@ export function archiveConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Arch
   const maxBytes = rawMax ? Number(rawMax) : DEFAULT_MAX_RECORDING_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
     throw new Error('NPP_ARCHIVE_MAX_BYTES must be a positive whole number of bytes');
+  }
+  if (archiveUrl && maxBytes > MAX_S3_RECORDING_BYTES) {
+    throw new Error('NPP_ARCHIVE_MAX_BYTES can be at most 5 GiB (5368709120) with NPP_ARCHIVE_URL');
   }
   const allowedHosts = env.NPP_RECORDING_HOSTS?.split(',')
     .map((host) => host.trim().toLowerCase())

@@ -46,6 +46,19 @@ describe('archive configuration from the environment', () => {
     expect(() => s3SinkOptionsFromEnv(url, env)).toThrow(message);
   });
 
+  it('keeps the size limit within what one S3 copy request takes', () => {
+    const env = { NPP_ARCHIVE_URL: 's3://bucket', AWS_REGION: 'ap-guangzhou' };
+    expect(archiveConfigFromEnv({ ...env, NPP_ARCHIVE_MAX_BYTES: String(5 * 1024 ** 3) })?.maxBytes).toBe(
+      5 * 1024 ** 3,
+    );
+    expect(() => archiveConfigFromEnv({ ...env, NPP_ARCHIVE_MAX_BYTES: String(5 * 1024 ** 3 + 1) })).toThrow(
+      'at most 5 GiB',
+    );
+    expect(archiveConfigFromEnv({ NPP_ARCHIVE_DIR: '/var/rec', NPP_ARCHIVE_MAX_BYTES: '6000000000' })?.maxBytes).toBe(
+      6_000_000_000,
+    );
+  });
+
   it('never repeats credentials from a malformed URL', () => {
     expect(() => s3SinkOptionsFromEnv('s3://user:hunter2@bucket', {})).toThrow(/^(?!.*hunter2)/);
   });
