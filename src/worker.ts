@@ -41,7 +41,10 @@ export interface NppWorkerOptions {
   taskQueue?: string;
   activities: ActivityDependencies;
   dataConverter?: DataConverter;
-  /** A prebuilt workflow bundle (tests, benchmarks); the worker bundles WORKFLOWS_PATH otherwise. */
+  /**
+   * A prebuilt workflow bundle (tests, benchmarks); the worker bundles WORKFLOWS_PATH otherwise. A
+   * prebuilt bundle lacks the tracing workflow interceptors: with `tracing`, leave it unset.
+   */
   workflowBundlePath?: string;
   /** Recording downloads this process runs at once (default DEFAULT_ARCHIVE_CONCURRENCY). */
   archiveConcurrency?: number;
