@@ -14,6 +14,7 @@ import { cacheDir } from './cacheDir.ts';
 import { NppClient } from './npp/client.ts';
 import { ensureReconcileSchedule, reconcileInputFromEnv } from './schedules/reconcileSchedule.ts';
 import { type Simulator, startSimulator } from './simulator/server.ts';
+import { startTracing } from './telemetry/tracing.ts';
 import { DEFAULT_TEMPORAL_ADDRESS, loadTemporalConfig } from './temporal/connection.ts';
 import { dataConverterFromEnv } from './temporal/dataConverter.ts';
 import { attachToTemporal, startDevServer, type TemporalServer } from './temporal/devServer.ts';
@@ -71,6 +72,9 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       await stop().catch((error) => options.logger.error({ err: error }, 'stop failed'));
   };
   try {
+    // Tracing (OTEL_*) before anything serving HTTP starts; its shutdown runs last, exporting every span.
+    const tracing = startTracing({ serviceName: 'npp-temporal', env });
+    if (tracing) stops.push(() => tracing.shutdown());
     // The dev server's UI decodes payloads through the webhook's codec server (token in its path).
     let uiCodecEndpoint: string | undefined;
     if (!production) {
@@ -112,6 +116,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       env,
       allowGeneratedSecret: !production,
       converter,
+      ...(tracing ? { tracing } : {}),
     });
     stops.push(() => webhook.close());
 
@@ -125,6 +130,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       connection: await Connection.connect(temporalConfig.connectionOptions),
       namespace: temporal.namespace,
       dataConverter,
+      ...(tracing ? { interceptors: tracing.clientInterceptors } : {}),
     });
     stops.push(() => client.connection.close());
     if (!production && !temporal.owned) await refuseOthersWorkers(client, temporal, workerConfig.taskQueue);
@@ -147,6 +153,7 @@ export async function startEmbeddedStack(options: EmbeddedOptions): Promise<Embe
       dataConverter,
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
       archiveConcurrency: workerConfig.archiveConcurrency,
+      ...(tracing ? { tracing } : {}),
     });
     const running = workers.run();
     let stopping: Promise<void> | undefined;

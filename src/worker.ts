@@ -7,11 +7,11 @@
 // and WORKER_METRICS_HOST; the NPP client's TENCENTCLOUD_* / NPP_ENDPOINT / NPP_BIZ_APP_ID; the
 // callback URLs' WEBHOOK_PUBLIC_URL + WEBHOOK_SECRET; NPP_ARCHIVE_DIR or NPP_ARCHIVE_URL to archive recordings and
 // NPP_ARCHIVE_CONCURRENCY (default 8) downloads at once; NPP_CODEC_KEYS / NPP_CODEC_KEY_FILE for
-// payload encryption; WEBHOOK_IN_WORKER=true to serve the webhook.
+// payload encryption; WEBHOOK_IN_WORKER=true to serve the webhook; OTEL_* for tracing (src/telemetry).
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createArchiveActivities } from './activities/archiveActivities.ts';
 import { archiveTaskQueue } from './activities/archiveOptions.ts';
@@ -22,6 +22,7 @@ import { archiveConfigFromEnv, DEFAULT_MAX_RECORDING_BYTES } from './archive/con
 import type { CallbackUrlConfig } from './npp/callbacks/urls.ts';
 import { NppClient } from './npp/client.ts';
 import { maskPhonesInText } from './phone.ts';
+import { startTracing, type Tracing } from './telemetry/tracing.ts';
 import { loadTemporalConfig } from './temporal/connection.ts';
 import { dataConverterFromEnv } from './temporal/dataConverter.ts';
 import { installRuntime } from './temporal/runtime.ts';
@@ -40,10 +41,15 @@ export interface NppWorkerOptions {
   taskQueue?: string;
   activities: ActivityDependencies;
   dataConverter?: DataConverter;
-  /** A prebuilt workflow bundle (tests, benchmarks); the worker bundles WORKFLOWS_PATH otherwise. */
+  /**
+   * A prebuilt workflow bundle (tests, benchmarks); the worker bundles WORKFLOWS_PATH otherwise. A
+   * prebuilt bundle lacks the tracing workflow interceptors: with `tracing`, leave it unset.
+   */
   workflowBundlePath?: string;
   /** Recording downloads this process runs at once (default DEFAULT_ARCHIVE_CONCURRENCY). */
   archiveConcurrency?: number;
+  /** OpenTelemetry's interceptors and workflow span sink, when tracing is on (startTracing). */
+  tracing?: Tracing;
 }
 
 /** The three workers of one process, run and stopped together. */
@@ -103,11 +109,16 @@ function createNppWorker(options: NppWorkerOptions & { taskQueue: string }): Pro
     // The whole activity set; workflows schedule archiveRecording on the archive queue only.
     activities: createActivities(options.activities),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...tracingOptions(options),
     // Activities wait on NPP's HTTP answers, not on CPU: many may run at once.
     maxConcurrentActivityTaskExecutions: 200,
     // On SIGTERM, NPP calls in flight (at most 10 s each) finish before their activities are cancelled.
     shutdownGraceTime: '15s',
   });
+}
+
+function tracingOptions(options: NppWorkerOptions): Pick<WorkerOptions, 'plugins'> {
+  return options.tracing ? { plugins: [options.tracing.workerPlugin] } : {};
 }
 
 /** Recording downloads, on a queue of their own: a burst of them never delays binding or unbinding. */
@@ -118,6 +129,7 @@ function createArchiveWorker(options: NppWorkerOptions & { taskQueue: string }):
     taskQueue: archiveTaskQueue(options.taskQueue),
     activities: createArchiveActivities(options.activities.archive ?? { maxBytes: DEFAULT_MAX_RECORDING_BYTES }),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...tracingOptions(options),
     maxConcurrentActivityTaskExecutions: options.archiveConcurrency ?? DEFAULT_ARCHIVE_CONCURRENCY,
     // A download cut off by shutdown is retried by another worker and written again from the start.
     shutdownGraceTime: '15s',
@@ -132,6 +144,7 @@ function createNotifyWorker(options: NppWorkerOptions & { taskQueue: string }): 
     taskQueue: notifyTaskQueue(options.taskQueue),
     activities: createNotifyActivities(options.activities.notify ?? {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...tracingOptions(options),
     maxConcurrentActivityTaskExecutions: 50,
     shutdownGraceTime: '15s',
   });
@@ -178,6 +191,7 @@ async function runWorkerProcess(): Promise<void> {
   installRuntime({ logger, ...(config.metricsBindAddress ? { metricsBindAddress: config.metricsBindAddress } : {}) });
   if (!config.callbacks) logger.warn('WEBHOOK_PUBLIC_URL unset: the platform pushes to the console default URLs');
 
+  const tracing = startTracing({ serviceName: 'npp-temporal-worker' });
   const converter = dataConverterFromEnv();
   const { dataConverter } = converter;
   const npp = new NppClient();
@@ -191,15 +205,23 @@ async function runWorkerProcess(): Promise<void> {
     taskQueue: config.taskQueue,
     activities: {
       client: npp,
-      temporal: new Client({ connection: clientConnection, namespace: temporal.namespace, dataConverter }),
+      temporal: new Client({
+        connection: clientConnection,
+        namespace: temporal.namespace,
+        dataConverter,
+        ...(tracing ? { interceptors: tracing.clientInterceptors } : {}),
+      }),
       ...(config.callbacks ? { callbacks: config.callbacks } : {}),
       ...(archive ? { archive } : {}),
       ...(config.notifySecret ? { notify: { secret: config.notifySecret } } : {}),
     },
     dataConverter,
     archiveConcurrency: config.archiveConcurrency,
+    ...(tracing ? { tracing } : {}),
   });
-  const webhook = config.webhookInWorker ? await startConfiguredWebhook({ logger, converter }) : undefined;
+  const webhook = config.webhookInWorker
+    ? await startConfiguredWebhook({ logger, converter, ...(tracing ? { tracing } : {}) })
+    : undefined;
   if (webhook) logger.info({ url: webhook.url }, 'webhook server listening');
 
   // SIGINT/SIGTERM: the SDK stops polling, lets running tasks finish, then run() resolves.
@@ -216,6 +238,7 @@ async function runWorkerProcess(): Promise<void> {
   await npp.close();
   await clientConnection.close();
   await connection.close();
+  await tracing?.shutdown();
   logger.info('worker stopped');
 }
 

@@ -2,6 +2,7 @@
 // its own entry point, by a worker with WEBHOOK_IN_WORKER=true and by the embedded default.
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { Tracing } from '../telemetry/tracing.ts';
 import { loadTemporalConfig } from '../temporal/connection.ts';
 import { type AppDataConverter, dataConverterFromEnv } from '../temporal/dataConverter.ts';
 import { loadIngressConfig, loadWebhookConfig, type WebhookConfig } from './config.ts';
@@ -24,6 +25,8 @@ export interface ConfiguredWebhookOptions {
    * server (CODEC_SERVER_TOKEN) decodes with it. From NPP_CODEC_KEYS / NPP_CODEC_KEY_FILE if not given.
    */
   converter?: AppDataConverter;
+  /** The process's tracing, if on: signals then carry the callback request's trace. */
+  tracing?: Tracing;
 }
 
 export async function startConfiguredWebhook(options: ConfiguredWebhookOptions): Promise<ConfiguredWebhook> {
@@ -38,6 +41,7 @@ export async function startConfiguredWebhook(options: ConfiguredWebhookOptions):
     connection,
     namespace: temporal.namespace,
     dataConverter,
+    ...(options.tracing ? { interceptors: options.tracing.clientInterceptors } : {}),
   });
   const server = await startWebhookServer({
     client,
