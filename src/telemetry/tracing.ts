@@ -101,9 +101,15 @@ export function scrubAttribute(key: string, value: unknown): unknown {
   return maskPhonesInText(withoutQuery);
 }
 
+/**
+ * Scrubs values in place and drops the ones that are not OpenTelemetry attribute values: Temporal's
+ * workflow span sink copies the whole WorkflowInfo onto workflow spans, memo and search attributes
+ * included, as nested objects.
+ */
 function scrubAttributes(attributes: Attributes): void {
   for (const [key, value] of Object.entries(attributes)) {
     if (Array.isArray(value)) attributes[key] = value.map((item) => scrubAttribute(key, item)) as typeof value;
+    else if (typeof value === 'object' && value !== null) delete attributes[key];
     else attributes[key] = scrubAttribute(key, value) as typeof value;
   }
 }

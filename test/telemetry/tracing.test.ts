@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, describe, expect, inject } from 'vitest';
+import { DirectorySink } from '../../src/archive/directorySink.ts';
 import { SessionClient } from '../../src/client/sessions.ts';
+import { sessionStateQuery } from '../../src/contract/session.ts';
 import { startTracing, type Tracing } from '../../src/telemetry/tracing.ts';
 import { createNppWorkers } from '../../src/worker.ts';
 import { callIdOf, progress, startCallBack } from '../helpers/callback.ts';
@@ -13,13 +18,18 @@ import { phone, waitUntilBound } from '../helpers/session.ts';
 import { testDataConverter } from '../helpers/temporal.ts';
 import { SECRET, startTestWebhook } from '../webhooks/helpers.ts';
 
-// One trace per path, read back from an in-memory exporter: the webhook's HTTP request → the signal
-// → the workflow's signal handler, and an app's start → the workflow → an activity → its NPP HTTP request.
+// One trace per path, read back from an in-memory exporter: the platform's callback to the webhook →
+// the signal → the workflow's signal handler → the activity it starts → that activity's HTTP request,
+// and an app's start → the workflow → the bind activity → its NPP HTTP request.
 // Tracing starts before any server in this file, as the entry points do.
 
 const exporter = new InMemorySpanExporter();
 const tracing = startTracing({ serviceName: 'tracing-test', exporter }) as Tracing;
-afterAll(() => tracing.shutdown());
+const archiveDir = mkdtempSync(join(tmpdir(), 'npp-tracing-test-'));
+afterAll(async () => {
+  await tracing.shutdown();
+  rmSync(archiveDir, { recursive: true, force: true });
+});
 
 async function tracedClient(): Promise<Client> {
   return new Client({
@@ -49,7 +59,11 @@ const test = callBackTest
       connection,
       namespace: inject('temporalNamespace'),
       taskQueue,
-      activities: { client: npp.client, callbacks: { publicUrl: webhook.base, secret: SECRET } },
+      activities: {
+        client: npp.client,
+        callbacks: { publicUrl: webhook.base, secret: SECRET },
+        archive: { sink: new DirectorySink(archiveDir), maxBytes: 10_000_000 },
+      },
       dataConverter: testDataConverter(),
       tracing,
     });
@@ -70,11 +84,16 @@ function parentOf(span: ReadableSpan): ReadableSpan | undefined {
   return spans().find((candidate) => candidate.spanContext().spanId === span.parentSpanId);
 }
 
+/** `span` and its ancestors up to its trace's root. */
+function lineage(span: ReadableSpan): ReadableSpan[] {
+  const line: ReadableSpan[] = [];
+  for (let current: ReadableSpan | undefined = span; current; current = parentOf(current)) line.push(current);
+  return line;
+}
+
 /** The names from `span` up to its trace's root. */
 function ancestry(span: ReadableSpan): string[] {
-  const names: string[] = [];
-  for (let current: ReadableSpan | undefined = span; current; current = parentOf(current)) names.push(current.name);
-  return names;
+  return lineage(span).map((each) => each.name);
 }
 
 async function spanNamed(name: string, where: (span: ReadableSpan) => boolean = () => true): Promise<ReadableSpan> {
@@ -91,11 +110,14 @@ async function httpRequestUnder(activity: ReadableSpan): Promise<ReadableSpan> {
   return spans().find((span) => span.kind === SpanKind.CLIENT && span.parentSpanId === id) as ReadableSpan;
 }
 
+/** Every span's name and attribute values, nested ones spelled out. */
 function everyAttributeValue(): string[] {
   return spans().flatMap((span) => [
     span.name,
-    ...Object.values(span.attributes).map(String),
-    ...span.events.flatMap((event) => Object.values(event.attributes ?? {}).map(String)),
+    ...Object.values(span.attributes).map((value) => JSON.stringify(value) ?? String(value)),
+    ...span.events.flatMap((event) =>
+      Object.values(event.attributes ?? {}).map((value) => JSON.stringify(value) ?? String(value)),
+    ),
   ]);
 }
 
@@ -138,7 +160,63 @@ describe('tracing', () => {
     for (const number of numbers) expect(values.filter((value) => value.includes(number))).toEqual([]);
   });
 
-  test('a callback: one trace from the webhook request through the signal into the workflow', async ({
+  test("a recording callback: one trace from the webhook request through the signal into the archive activity's download", async ({
+    traced,
+    tracedWorker: worker,
+    npp,
+  }) => {
+    const numbers = [phone(), phone()];
+    const sessions = new SessionClient({ client: traced, taskQueue: worker.taskQueue });
+    const sessionKey = `trace-${randomUUID()}`;
+    const session = await sessions.startSession({
+      sessionKey,
+      mode: 'AXB',
+      src: numbers[0],
+      dst: numbers[1],
+      record: true,
+      drainSeconds: 0,
+      recordingWaitSeconds: 0,
+    } as Parameters<SessionClient['startSession']>[0]);
+    const handle = traced.workflow.getHandle(session.workflowId);
+    const bound = await waitUntilBound(handle);
+    numbers.push(bound.virtualNum);
+    // The simulator calls through the number and pushes status, hangup and recording callbacks to the webhook.
+    const response = await fetch(`${npp.sim.url}/_sim/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ virtualNum: bound.virtualNum, caller: numbers[0], durationSeconds: 5, wait: true }),
+    });
+    expect(response.status).toBe(200);
+    await expect
+      .poll(() => handle.query(sessionStateQuery).then((state) => state.calls[0]?.archive), { timeout: 15_000 })
+      .toBeTruthy();
+
+    const archive = await spanNamed('RunActivity:archiveRecording', (span) =>
+      ancestry(span).includes('StartActivity:archiveRecording'),
+    );
+    const download = await httpRequestUnder(archive);
+    expect(download.attributes['http.request.method']).toBe('GET');
+    const chain = lineage(download);
+    expect(chain.slice(1, 3).map((span) => span.name)).toEqual([
+      'RunActivity:archiveRecording',
+      'StartActivity:archiveRecording',
+    ]);
+    // The handler of whichever callback brought the recording URL first (the recording or the hangup CDR).
+    expect(chain[3]?.name).toMatch(/^HandleSignal:call(Recording|Hangup)$/);
+    expect(chain[4]?.name).toBe(chain[3]?.name.replace('HandleSignal', 'SignalWorkflow'));
+    // Above the signal: the webhook's server span for the platform's POST (in this test the simulator's
+    // delivery, in the same process, is traced too and sits above it).
+    const request = chain[5];
+    expect(request?.kind).toBe(SpanKind.SERVER);
+    expect(String(request?.attributes['http.target'])).toMatch(/^\/npp\/callbacks\/[a-z]+\/[^?]+$/);
+
+    await sessions.closeSession(sessionKey, { wait: true });
+    const values = everyAttributeValue();
+    for (const number of numbers) expect(values.filter((value) => value.includes(number))).toEqual([]);
+    expect(values.filter((value) => value.includes('token='))).toEqual([]);
+  });
+
+  test('a callback call: one trace from the webhook request through the signal into the workflow', async ({
     traced,
     tracedWorker: worker,
     npp,
