@@ -125,6 +125,14 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
 
   app.get('/_sim/delivery', async () => delivery.settings);
 
+  // Counters a chaos run checks at the end: unbounded, unlike the logs.
+  app.get('/_sim/stats', async () => ({
+    activeBindings: ctx.state.activeBindings().length,
+    binds: [...ctx.state.bindsPerBizId.values()].reduce((sum, n) => sum + n, 0),
+    doubleBinds: [...ctx.state.bindsPerBizId].filter(([, n]) => n > 1).map(([bizId, n]) => ({ bizId, binds: n })),
+    deliveries: delivery.totals(),
+  }));
+
   // Every API request and recording download, in order (ids only): e.g. a recording fetched before DelVirtualNum.
   app.get('/_sim/requests', async () => ctx.state.requestLog);
   app.post('/_sim/delivery', async (request) => delivery.configure(deliveryPatch(body(request.body))));
@@ -173,6 +181,13 @@ function deliveryPatch(b: Body): Partial<DeliveryOptions> {
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
       throw new AdminFailure(400, `${key} must be a number ≥ 0`);
+    patch[key] = value;
+  }
+  for (const key of ['duplicateRate', 'reorderRate', 'dropRate'] as const) {
+    const value = b[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+      throw new AdminFailure(400, `${key} must be within 0..1`);
     patch[key] = value;
   }
   for (const key of ['duplicate', 'reorder', 'drop'] as const) {

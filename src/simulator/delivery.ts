@@ -5,7 +5,8 @@ import { request } from 'undici';
  * Webhook delivery as a platform does it: POST JSON, retry with exponential backoff on a non-2xx
  * answer or a connection failure, give up after maxAttempts. Events of one call go out one after
  * another (each waits for the previous one's retries) so ordering is meaningful; `reorder`,
- * `duplicate` and `drop` break that on purpose for webhook robustness tests.
+ * `duplicate` and `drop` break that on purpose for webhook robustness tests, and their `…Rate`
+ * siblings do it at random for chaos runs.
  */
 
 export const EVENT_KINDS = ['status', 'hangup', 'record', 'keypress'] as const;
@@ -36,6 +37,12 @@ export interface DeliveryOptions {
   recordingDelayMs: number;
   /** Kinds of events never sent (logged as "dropped"), e.g. ["record"] for a recording that never arrives. */
   dropKinds: EventKind[];
+  /** Chance that an event is sent once more (and, again with this chance, a third time). */
+  duplicateRate: number;
+  /** Chance that a batch of a call's events is sent shuffled. */
+  reorderRate: number;
+  /** Chance that an event is never sent (logged as "dropped"). */
+  dropRate: number;
 }
 
 export const DEFAULT_DELIVERY: DeliveryOptions = {
@@ -47,6 +54,9 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   timeoutMs: 5000,
   recordingDelayMs: 5000,
   dropKinds: [],
+  duplicateRate: 0,
+  reorderRate: 0,
+  dropRate: 0,
 };
 
 export interface DeliveryLogEntry {
@@ -56,6 +66,8 @@ export interface DeliveryLogEntry {
   attempt: number;
   /** HTTP status, or "error" (no answer) or "dropped". */
   status: number | 'error' | 'dropped';
+  /** The `status` field of a 2xx JSON answer (the webhook's "accepted" or "ignored"). */
+  answer?: string;
   error?: string;
   /** Unix milliseconds, wall clock. */
   at: number;
@@ -65,6 +77,8 @@ const MAX_LOG = 10_000;
 const MAX_ATTEMPTS_CAP = 20;
 const MAX_RECORDING_DELAY_MS = 600_000;
 
+const rate = (value: number) => Math.min(Math.max(0, value), 1);
+
 /** Keeps retries finite whatever a test or an operator asks for. */
 function bounded(options: DeliveryOptions): DeliveryOptions {
   return {
@@ -73,6 +87,9 @@ function bounded(options: DeliveryOptions): DeliveryOptions {
     baseDelayMs: Math.max(0, options.baseDelayMs),
     timeoutMs: Math.max(1, options.timeoutMs),
     recordingDelayMs: Math.min(Math.max(0, options.recordingDelayMs), MAX_RECORDING_DELAY_MS),
+    duplicateRate: rate(options.duplicateRate),
+    reorderRate: rate(options.reorderRate),
+    dropRate: rate(options.dropRate),
   };
 }
 
@@ -80,6 +97,8 @@ export class Delivery {
   private options: DeliveryOptions;
   private readonly defaults: DeliveryOptions;
   private readonly entries: DeliveryLogEntry[] = [];
+  /** Attempts by outcome over the simulator's life, unbounded unlike the log: "200 accepted", "503", "error", "dropped". */
+  private readonly counts = new Map<string, number>();
   private readonly chains = new Map<string, Promise<void>>();
   /** Events waiting for their moment (a recording being produced). */
   private readonly delayed = new Set<Promise<void>>();
@@ -105,6 +124,11 @@ export class Delivery {
     return [...this.entries];
   }
 
+  /** Delivery attempts by outcome, e.g. { "200 accepted": 812, "503": 4, "dropped": 20 }. */
+  totals(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
   /** A call is made: under `drop`, every event it ever produces is dropped. */
   callMade(callId: string): void {
     if (this.options.drop) this.droppedCalls.add(callId);
@@ -118,13 +142,13 @@ export class Delivery {
       for (const e of events) this.record({ url: e.url, kind: e.kind, callId, attempt: 0, status: 'dropped' });
       return;
     }
-    const kept = events.filter((e) => !options.dropKinds.includes(e.kind));
+    const kept = events.filter((e) => !options.dropKinds.includes(e.kind) && !(Math.random() < options.dropRate));
     for (const e of events) {
       if (!kept.includes(e)) this.record({ url: e.url, kind: e.kind, callId, attempt: 0, status: 'dropped' });
     }
     if (kept.length === 0) return;
-    const ordered = options.reorder ? [...kept].reverse() : kept;
-    const batch = options.duplicate ? ordered.flatMap((e) => [e, e]) : ordered;
+    const ordered = options.reorder ? [...kept].reverse() : Math.random() < options.reorderRate ? shuffled(kept) : kept;
+    const batch = ordered.flatMap((e) => copies(e, options));
     const { signal } = this.abort;
     const previous = this.chains.get(callId) ?? Promise.resolve();
     const chain = previous.then(async () => {
@@ -164,6 +188,7 @@ export class Delivery {
     this.chains.clear();
     if (clearLog) {
       this.entries.length = 0;
+      this.counts.clear();
       this.droppedCalls.clear();
       this.options = { ...this.defaults };
     }
@@ -182,8 +207,9 @@ export class Delivery {
           bodyTimeout: options.timeoutMs,
           signal,
         });
-        await res.body.dump();
-        this.record({ ...base, status: res.statusCode });
+        const accepted = res.statusCode >= 200 && res.statusCode < 300;
+        const answer = accepted ? answerOf(await res.body.text()) : await res.body.dump().then(() => undefined);
+        this.record({ ...base, status: res.statusCode, ...(answer ? { answer } : {}) });
         if (res.statusCode >= 200 && res.statusCode < 300) return;
       } catch (error) {
         if (signal.aborted) return;
@@ -200,7 +226,35 @@ export class Delivery {
   }
 
   private record(entry: Omit<DeliveryLogEntry, 'at'>): void {
+    const outcome = entry.answer ? `${entry.status} ${entry.answer}` : String(entry.status);
+    this.counts.set(outcome, (this.counts.get(outcome) ?? 0) + 1);
     this.entries.push({ ...entry, at: Date.now() });
     if (this.entries.length > MAX_LOG) this.entries.shift();
+  }
+}
+
+/** One event sent once, or more often under `duplicate` / `duplicateRate` (at most three times at random). */
+function copies(event: CallbackEvent, options: DeliveryOptions): CallbackEvent[] {
+  if (options.duplicate) return [event, event];
+  const sent = [event];
+  while (sent.length < 3 && Math.random() < options.duplicateRate) sent.push(event);
+  return sent;
+}
+
+function shuffled<T>(items: T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
+}
+
+function answerOf(body: string): string | undefined {
+  try {
+    const status = (JSON.parse(body) as { status?: unknown }).status;
+    return typeof status === 'string' ? status : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -202,6 +202,8 @@ export class SimState {
   readonly requestLog: RequestLogEntry[] = [];
   /** CallIds whose recording GET /_sim/recordings/<callId>.wav serves. */
   readonly recordings = new Set<string>();
+  /** Successful GetVirtualNum requests per BizId, over the simulator's life: above 1 is a double bind. */
+  readonly bindsPerBizId = new Map<string, number>();
   /** Number → BindId of the XB binding holding it. */
   private readonly xbHolder = new Map<string, string>();
   /** Number → party (Src or Dst) → BindId of that party's AXB binding on the number. */
@@ -230,6 +232,7 @@ export class SimState {
     this.sessionCdrs.length = 0;
     this.callbackCdrs.length = 0;
     this.recordings.clear();
+    this.bindsPerBizId.clear();
     this.requestLog.length = 0;
     this.displayCursor = 0;
   }
@@ -263,6 +266,7 @@ export class SimState {
       }
       existing.refNum += 1;
       if (input.bizId !== undefined) existing.bizIds.push(input.bizId);
+      this.countBind(input.bizId);
       existing.expiresAt = Math.max(existing.expiresAt, expiresAt);
       if (existing.accreditList.length > 0) {
         const merged = new Set([...existing.accreditList, ...input.accreditList]);
@@ -286,6 +290,7 @@ export class SimState {
       expiresAt,
     };
     this.bindings.set(binding.bindId, binding);
+    this.countBind(input.bizId);
     if (input.src === undefined) {
       this.xbHolder.set(virtualNum, binding.bindId);
     } else {
@@ -295,6 +300,10 @@ export class SimState {
       this.axbParties.set(virtualNum, parties);
     }
     return binding;
+  }
+
+  private countBind(bizId: string | undefined): void {
+    if (bizId !== undefined) this.bindsPerBizId.set(bizId, (this.bindsPerBizId.get(bizId) ?? 0) + 1);
   }
 
   /** Drops one reference of a binding; answers the references left (0 = released). */

@@ -67,6 +67,17 @@ describe('RefNum model', () => {
     expect(dup.ErrorCode).toBe(BUSINESS_ERROR_CODES.BizIdAlreadyUsed.code);
   });
 
+  it('counts binds per BizId over its life: a BizId bound again after its release is a double bind', async () => {
+    sim = await startSim();
+    const first = await ok(sim, 'GetVirtualNum', { Src: A, Dst: B, BizId: 'order1' });
+    await ok(sim, 'GetVirtualNum', { Dst: C, BizId: 'ref1' });
+    await ok(sim, 'GetVirtualNum', { Dst: C, BizId: 'ref2' });
+    await ok(sim, 'DelVirtualNum', { BindId: first.BindId });
+    await ok(sim, 'GetVirtualNum', { Src: A, Dst: B, BizId: 'order1' });
+    const stats = await admin(sim, 'GET', '/_sim/stats');
+    expect(stats.body).toMatchObject({ activeBindings: 2, binds: 4, doubleBinds: [{ bizId: 'order1', binds: 2 }] });
+  });
+
   it('an XB repeat with a used BizId is refused instead of taking a second reference', async () => {
     sim = await startSim();
     await ok(sim, 'GetVirtualNum', { Dst: B, BizId: 'ref1' });

@@ -179,6 +179,35 @@ describe('simulated calls on a bound number', () => {
     expect(log.map((e) => e.status)).toEqual(['dropped', 'dropped', 'dropped']);
   });
 
+  it('at random: every event 1–3 times, batches shuffled, events dropped; totals count each outcome', async () => {
+    sim = await startSim();
+    receiver = await startReceiver();
+    const bound = await ok(sim, 'GetVirtualNum', { Src: A, Dst: B, StatusFlag: String(1 + 16), ...urls(receiver.url) });
+    const place = async () =>
+      (await admin(sim as Simulator, 'POST', '/_sim/calls', { virtualNum: bound.VirtualNum, caller: A, wait: true }))
+        .body.CallId as string;
+    const sent = (callId: string) => receiver?.received.filter((r) => r.body.callId === callId) ?? [];
+
+    await admin(sim, 'POST', '/_sim/delivery', { duplicateRate: 1 });
+    expect(sent(await place())).toHaveLength(9);
+    await admin(sim, 'POST', '/_sim/delivery', { duplicateRate: 0, dropRate: 1 });
+    expect(sent(await place())).toEqual([]);
+    await admin(sim, 'POST', '/_sim/delivery', { dropRate: 0, reorderRate: 1 });
+    const orders = new Set<string>();
+    for (let i = 0; i < 12; i++)
+      orders.add(
+        sent(await place())
+          .map((r) => r.body.callStatus ?? 'hangup')
+          .join(),
+      );
+    expect(orders.size).toBeGreaterThan(1);
+    expect([...orders].every((order) => order.split(',').sort().join() === '1,16,hangup')).toBe(true);
+
+    const stats = await admin<{ deliveries: Record<string, number> }>(sim, 'GET', '/_sim/stats');
+    expect(stats.body.deliveries).toEqual({ '200': 9 + 12 * 3, dropped: 3 });
+    expect((await admin(sim, 'POST', '/_sim/delivery', { dropRate: 2 })).status).toBe(400);
+  });
+
   it('uses the configured default URLs when the binding names none', async () => {
     receiver = await startReceiver();
     sim = await startSim({ callbackUrls: { hangup: `${receiver.url}/default-hangup` } });
