@@ -1,0 +1,258 @@
+// What a chaos run must end with: the product's promise, checked against the simulator's own
+// records (bindings, binds per BizId, CDRs, recordings, delivery answers) and Temporal's histories.
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
+import type { CallBackState } from '../src/contract/callBack.ts';
+import type { CallRecord, SessionState } from '../src/contract/session.ts';
+import type { SessionRun } from './load.ts';
+
+/** One line of the report: a property of the run and whether it held. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  value: string;
+  /** What broke it, each naming the session or call. */
+  misses: string[];
+}
+
+interface SimStats {
+  activeBindings: number;
+  binds: number;
+  doubleBinds: { bizId: string; binds: number }[];
+  deliveries: Record<string, number>;
+}
+
+interface SimCdr {
+  CallId: string;
+  BindId?: string;
+  RecordUrl?: string;
+}
+
+/** How every workflow of the run ended. */
+export interface Outcomes {
+  sessions: Map<string, SessionState | Error>;
+  callBacks: Map<string, CallBackState | Error>;
+  stillRunning: string[];
+}
+
+/** Waits (bounded) until every workflow of the run is closed, then reads each one's result. */
+export async function awaitOutcomes(client: Client, runs: SessionRun[], timeoutMs: number): Promise<Outcomes> {
+  const ids = runs.flatMap((run) => [run.workflowId, ...run.callBackWorkflowIds]);
+  const open = new Set(ids);
+  const deadline = Date.now() + timeoutMs;
+  while (open.size > 0 && Date.now() < deadline) {
+    for (const id of [...open]) {
+      const description = await client.workflow
+        .getHandle(id)
+        .describe()
+        .catch(() => undefined);
+      if (description && description.status.name !== 'RUNNING') open.delete(id);
+    }
+    if (open.size > 0) await sleep(2000);
+  }
+  const result = async <T>(id: string): Promise<T | Error> =>
+    client.workflow
+      .getHandle(id)
+      .result()
+      .then(
+        (value) => value as T,
+        (error: unknown) => (error instanceof WorkflowFailedError ? error : new Error(String(error))),
+      );
+  const sessions = new Map<string, SessionState | Error>();
+  const callBacks = new Map<string, CallBackState | Error>();
+  for (const run of runs) {
+    if (open.has(run.workflowId)) continue;
+    sessions.set(run.workflowId, await result<SessionState>(run.workflowId));
+    for (const id of run.callBackWorkflowIds) if (!open.has(id)) callBacks.set(id, await result<CallBackState>(id));
+  }
+  return { sessions, callBacks, stillRunning: [...open] };
+}
+
+/**
+ * Waits (bounded) for the simulator to hold no binding: one whose bind answer was lost cannot be
+ * released by the worker (docs/sessions.md, "Double binds") and is released by the platform at its
+ * MaxAssignTime, which a chaos run keeps short.
+ */
+export async function awaitNoBindings(simulatorUrl: string, timeoutMs: number): Promise<SimStats> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = await simStats(simulatorUrl);
+    if (stats.activeBindings === 0 || Date.now() >= deadline) return stats;
+    await sleep(2000);
+  }
+}
+
+export interface CheckInput {
+  client: Client;
+  simulatorUrl: string;
+  runs: SessionRun[];
+  outcomes: Outcomes;
+  stats: SimStats;
+  /** Temporal client identities of the webhook processes (`pid@host`): the signals they sent. */
+  webhookIdentities: Set<string>;
+}
+
+/** Every check of the run, in the order of the report. */
+export async function checkRun(input: CheckInput): Promise<Check[]> {
+  const { outcomes, stats, runs } = input;
+  const cdrs = (await getJson<{ session: SimCdr[] }>(`${input.simulatorUrl}/_sim/cdrs`)).session;
+  const sessionOfCall = callsByWorkflow(outcomes.sessions);
+  const failedSessions = [...outcomes.sessions].filter(([, s]) => s instanceof Error || s.status === 'failed');
+
+  const terminal: Check = {
+    name: 'every session and callback call terminal',
+    ok: outcomes.stillRunning.length === 0,
+    value: `${outcomes.sessions.size + outcomes.callBacks.size} closed, ${outcomes.stillRunning.length} running`,
+    misses: outcomes.stillRunning,
+  };
+  const bindings: Check = {
+    name: 'no binding left on the platform',
+    ok: stats.activeBindings === 0,
+    value: String(stats.activeBindings),
+    misses: stats.activeBindings === 0 ? [] : [`${stats.activeBindings} bindings still active`],
+  };
+  const doubleBinds: Check = {
+    name: 'no double bind (binds per BizId)',
+    ok: stats.doubleBinds.length === 0,
+    value: `${stats.doubleBinds.length} of ${stats.binds} binds`,
+    misses: stats.doubleBinds.map((d) => `BizId ${d.bizId} bound ${d.binds} times`),
+  };
+
+  // Every call the platform made through a session's binding: its hangup CDR is in a session, and
+  // if recorded, its recording is archived with the platform's checksum.
+  const hangupMisses: string[] = [];
+  const recordingMisses: string[] = [];
+  let recorded = 0;
+  for (const cdr of cdrs) {
+    const held = sessionOfCall.get(cdr.CallId);
+    if (!held || held.call.endedAt === undefined || held.call.endStatus === undefined) {
+      hangupMisses.push(
+        `call ${cdr.CallId} (binding ${cdr.BindId ?? '?'}): no hangup CDR in ${held?.workflowId ?? 'any session'}`,
+      );
+      continue;
+    }
+    if (!cdr.RecordUrl) continue;
+    recorded++;
+    const expected = await sha256Of(cdr.RecordUrl);
+    if (held.call.archive?.sha256 !== expected) {
+      recordingMisses.push(
+        `call ${cdr.CallId} of ${held.workflowId}: ${held.call.archive ? `archived sha256 ${held.call.archive.sha256} ≠ ${expected}` : `not archived${held.call.archiveFailure ? ` (${held.call.archiveFailure.code})` : ''}`}`,
+      );
+    }
+  }
+  const callBackMisses: string[] = [];
+  for (const [id, state] of outcomes.callBacks) {
+    if (state instanceof Error) callBackMisses.push(`${id}: ${state.message}`);
+    else if (state.callId && !state.cdr)
+      callBackMisses.push(`${id}: ended without its CDR (${state.cdrMissingReason ?? '?'})`);
+    else if (
+      state.record &&
+      state.cdr &&
+      state.recordUrl &&
+      state.archive?.sha256 !== (await sha256Of(state.recordUrl))
+    )
+      callBackMisses.push(`${id}: recording not archived with the platform's checksum`);
+  }
+
+  const deliveries = stats.deliveries;
+  const accepted = Object.entries(deliveries)
+    .filter(([outcome]) => /^2\d\d accepted$/.test(outcome))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const unanswered = deliveries.error ?? 0;
+  const signals = await webhookSignalCount(input.client, runs, input.webhookIdentities);
+  const acceptedHeld: Check = {
+    name: 'every webhook 2xx "accepted" is a signal Temporal holds',
+    // Each accepted answer is one signal Temporal took; more signals only where the answer was lost
+    // (the webhook killed after signalling): at most one per unanswered delivery.
+    ok: accepted <= signals && signals <= accepted + unanswered,
+    value: `${accepted} accepted, ${signals} signals, ${unanswered} unanswered`,
+    misses: accepted <= signals ? [] : [`${accepted - signals} accepted callbacks have no signal`],
+  };
+
+  return [
+    terminal,
+    {
+      name: 'sessions closed (not failed)',
+      // A session may fail only as bind-failed (the platform's answers lost for good): never silently.
+      ok: failedSessions.every(([, s]) => !(s instanceof Error) && s.failedReason === 'bind-failed'),
+      value: `${outcomes.sessions.size - failedSessions.length} closed, ${failedSessions.length} failed`,
+      misses: failedSessions.map(
+        ([id, s]) => `${id}: ${s instanceof Error ? s.message : `${s.failedReason} ${s.failure?.code ?? ''}`}`,
+      ),
+    },
+    bindings,
+    doubleBinds,
+    {
+      name: 'every call hangup CDR kept in its session',
+      ok: hangupMisses.length === 0,
+      value: `${cdrs.length - hangupMisses.length} of ${cdrs.length}`,
+      misses: hangupMisses,
+    },
+    {
+      name: 'every recording archived with the platform checksum',
+      ok: recordingMisses.length === 0,
+      value: `${recorded - recordingMisses.length} of ${recorded}`,
+      misses: recordingMisses,
+    },
+    {
+      name: 'every callback call with its CDR (and recording)',
+      ok: callBackMisses.length === 0,
+      value: `${outcomes.callBacks.size - callBackMisses.length} of ${outcomes.callBacks.size}`,
+      misses: callBackMisses,
+    },
+    acceptedHeld,
+    {
+      name: 'load finished its part',
+      ok: runs.every((run) => !run.loadError),
+      value: `${runs.filter((run) => !run.loadError).length} of ${runs.length}`,
+      misses: runs.filter((run) => run.loadError).map((run) => `${run.workflowId}: ${run.loadError}`),
+    },
+  ];
+}
+
+/** CallId → the session holding that call, and the call as it holds it. */
+function callsByWorkflow(sessions: Outcomes['sessions']): Map<string, { workflowId: string; call: CallRecord }> {
+  const calls = new Map<string, { workflowId: string; call: CallRecord }>();
+  for (const [workflowId, state] of sessions) {
+    if (state instanceof Error) continue;
+    for (const call of state.calls) {
+      const known = calls.get(call.callId);
+      // Calls through a shared XB binding may be listed by more than one session: keep the most complete.
+      if (!known || (known.call.endedAt === undefined && call.endedAt !== undefined))
+        calls.set(call.callId, { workflowId, call });
+    }
+  }
+  return calls;
+}
+
+/** Signals in the run's histories sent by the webhook processes. */
+async function webhookSignalCount(client: Client, runs: SessionRun[], identities: Set<string>): Promise<number> {
+  let count = 0;
+  for (const id of runs.flatMap((run) => [run.workflowId, ...run.callBackWorkflowIds])) {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    for (const event of history.events ?? []) {
+      const signaled = event.workflowExecutionSignaledEventAttributes;
+      if (signaled && identities.has(signaled.identity ?? '')) count++;
+    }
+  }
+  return count;
+}
+
+async function sha256Of(url: string): Promise<string> {
+  const response = await fetch(url);
+  if (!response.ok) return `unavailable (${response.status})`;
+  return createHash('sha256')
+    .update(Buffer.from(await response.arrayBuffer()))
+    .digest('hex');
+}
+
+export function simStats(simulatorUrl: string): Promise<SimStats> {
+  return getJson<SimStats>(`${simulatorUrl}/_sim/stats`);
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return (await response.json()) as T;
+}

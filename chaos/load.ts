@@ -1,0 +1,190 @@
+// The chaos run's load: each planned session started through the app client, its calls placed
+// through the simulator (which pushes their callbacks to the webhook), and its end brought about.
+// Every app-side call is retried as an app would while parts of the deployment are down.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { CallBackClient } from '../src/client/callBacks.ts';
+import type { SessionClient } from '../src/client/sessions.ts';
+import { callBackStateQuery, callBackWorkflowId } from '../src/contract/callBack.ts';
+import {
+  addReferenceUpdate,
+  closeSessionUpdate,
+  releaseReferenceUpdate,
+  type SessionState,
+  sessionStateQuery,
+  sessionWorkflowId,
+} from '../src/contract/session.ts';
+import { runNumber, type SessionPlan } from './plan.ts';
+import { retrying, waitFor } from './retry.ts';
+
+/** Session lifetimes in a chaos run: short, so a binding the platform must expire does so within the run. */
+export const CHAOS_TTL = {
+  /** Sessions that end by TTL. */
+  shortSeconds: 40,
+  /** The others, ended by the app well before. */
+  longSeconds: 600,
+  /** MaxAssignTime beyond the TTL: the platform's own unbinding of a binding whose answer was lost. */
+  maxExtraSeconds: 60,
+} as const;
+
+export interface LoadContext {
+  client: Client;
+  sessions: SessionClient;
+  callBacks: CallBackClient;
+  simulatorUrl: string;
+  seed: number;
+  /** When the run started (Date.now()). */
+  startedAt: number;
+}
+
+/** What the load did to one session: what the checks compare the outcome with. */
+export interface SessionRun {
+  plan: SessionPlan;
+  workflowId: string;
+  callBackWorkflowIds: string[];
+  /** CallIds the simulator made through the session's number. */
+  callIds: string[];
+  /** Why the load could not finish its part (the session is still checked). */
+  loadError?: string;
+}
+
+/** Runs every planned session, at most `concurrency` at once. */
+export async function runLoad(plans: SessionPlan[], ctx: LoadContext, concurrency: number): Promise<SessionRun[]> {
+  const runs: SessionRun[] = [];
+  let next = 0;
+  const lane = async () => {
+    for (let plan = plans[next++]; plan; plan = plans[next++]) runs.push(await runSession(plan, ctx));
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return runs.sort((a, b) => a.plan.index - b.plan.index);
+}
+
+async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionRun> {
+  const run: SessionRun = {
+    plan,
+    workflowId: sessionWorkflowId(plan.sessionKey),
+    callBackWorkflowIds: [],
+    callIds: [],
+  };
+  await sleep(Math.max(0, ctx.startedAt + plan.startAtMs - Date.now()));
+  try {
+    await startSession(plan, ctx);
+    const handle = ctx.client.workflow.getHandle(run.workflowId);
+    const bound = await waitFor(
+      `${plan.sessionKey} bound`,
+      async () => {
+        const state = await handle.query(sessionStateQuery);
+        return state.virtualNum || state.status === 'failed' || state.status === 'closed' ? state : undefined;
+      },
+      180_000,
+    );
+    if (!bound.virtualNum || bound.status === 'failed') return run;
+    if (plan.extraReference) {
+      await retrying(`${plan.sessionKey} addReference`, () =>
+        handle.executeUpdate(addReferenceUpdate, { updateId: `${plan.sessionKey}-add` }),
+      );
+    }
+    for (const call of plan.calls) run.callIds.push(await placeCall(plan, bound, call, ctx));
+    for (let i = 0; i < plan.callBacks; i++) run.callBackWorkflowIds.push(await runCallBack(plan, i, ctx));
+    if (plan.extraReference) await release(plan, ctx, 'extra');
+    if (plan.ending === 'close') {
+      // The update id makes a retried close the same close: Temporal deduplicates it.
+      await retrying(`${plan.sessionKey} close`, () =>
+        handle.startUpdate(closeSessionUpdate, { updateId: `${plan.sessionKey}-close`, waitForStage: 'ACCEPTED' }),
+      );
+    } else if (plan.ending === 'release') {
+      await release(plan, ctx, 'last');
+    }
+  } catch (error) {
+    run.loadError = error instanceof Error ? error.message : String(error);
+  }
+  return run;
+}
+
+function startSession(plan: SessionPlan, ctx: LoadContext) {
+  const ttlSeconds = plan.ending === 'ttl' ? CHAOS_TTL.shortSeconds : CHAOS_TTL.longSeconds;
+  return retrying(`${plan.sessionKey} start`, () =>
+    ctx.sessions.startSession({
+      sessionKey: plan.sessionKey,
+      mode: plan.mode,
+      ...(plan.src ? { src: plan.src } : {}),
+      dst: plan.dst,
+      record: plan.record,
+      ttlSeconds,
+      maxTtlSeconds: ttlSeconds + CHAOS_TTL.maxExtraSeconds,
+      recordingWaitSeconds: 60,
+      drainSeconds: 30,
+    }),
+  );
+}
+
+async function release(plan: SessionPlan, ctx: LoadContext, which: string) {
+  const handle = ctx.client.workflow.getHandle(sessionWorkflowId(plan.sessionKey));
+  await retrying(`${plan.sessionKey} releaseReference`, () =>
+    handle.executeUpdate(releaseReferenceUpdate, { updateId: `${plan.sessionKey}-release-${which}` }),
+  );
+}
+
+async function placeCall(
+  plan: SessionPlan,
+  bound: SessionState,
+  call: SessionPlan['calls'][number],
+  ctx: LoadContext,
+): Promise<string> {
+  const who =
+    call.caller === 'outside'
+      ? { caller: runNumber(ctx.seed % 1000, plan.index, 2) }
+      : { party: call.caller, bindId: bound.bindId };
+  const answer = await retrying(`${plan.sessionKey} call`, async () => {
+    const response = await fetch(`${ctx.simulatorUrl}/_sim/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        virtualNum: bound.virtualNum,
+        ...who,
+        outcome: call.outcome,
+        durationSeconds: call.durationSeconds,
+      }),
+    });
+    if (!response.ok) throw new Error(`simulator answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as { CallId: string };
+  });
+  return answer.CallId;
+}
+
+/** A callback call beside the session, driven to its end through the simulator. */
+async function runCallBack(plan: SessionPlan, i: number, ctx: LoadContext): Promise<string> {
+  const callKey = `${plan.sessionKey}-cb${i}`;
+  const workflowId = callBackWorkflowId(callKey);
+  await retrying(`${callKey} start`, () =>
+    ctx.callBacks.startCallBackCall({
+      callKey,
+      src: runNumber(ctx.seed % 1000, plan.index, 2),
+      dst: runNumber(ctx.seed % 1000, plan.index, 3),
+      record: plan.record,
+      // A dropped hangup callback is found by polling the platform, soon rather than after the call's longest life.
+      hangupTimeoutSeconds: 60,
+      pollIntervalSeconds: 15,
+      recordingWaitSeconds: 60,
+    }),
+  );
+  const handle = ctx.client.workflow.getHandle(workflowId);
+  const callId = await waitFor(
+    `${callKey} CallId`,
+    async () => {
+      const state = await handle.query(callBackStateQuery);
+      return state.callId ?? (state.status === 'failed' ? '' : undefined);
+    },
+    180_000,
+  );
+  if (!callId) return workflowId;
+  await retrying(`${callKey} progress`, async () => {
+    const response = await fetch(`${ctx.simulatorUrl}/_sim/callbacks/${callId}/progress`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ until: 'ended', durationSeconds: 20 }),
+    });
+    if (!response.ok) throw new Error(`simulator answered ${response.status}: ${await response.text()}`);
+  });
+  return workflowId;
+}
