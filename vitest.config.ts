@@ -24,6 +24,9 @@ const UNIT_TESTS = [
   'test/deploy/compose.test.ts',
 ];
 
+/** Runs of the deployed topology (chaos/): their own Temporal server on PostgreSQL, after the rest. */
+const DEPLOYED_TESTS = ['test/deployed/**/*.test.ts'];
+
 export default defineConfig({
   test: {
     // Temporal's native runtime is one per process: run test files in forks, not threads.
@@ -46,12 +49,23 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...UNIT_TESTS],
+          exclude: [...configDefaults.exclude, ...UNIT_TESTS, ...DEPLOYED_TESTS],
           // One real Temporal dev server and one workflow bundle for the whole run.
           globalSetup: ['test/setup/temporal.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'deployed',
+          include: DEPLOYED_TESTS,
+          // Last and alone: a chaos run loads the machine and would slow every other test.
+          testTimeout: 60_000,
+          hookTimeout: 900_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -63,8 +63,16 @@ try {
     },
     concurrency,
   );
+  // The longest a session may still need once the load is done: its TTL, the recording wait, the
+  // drain and MaxAssignTime.
+  const settleMs = (CHAOS_TTL.longSeconds + CHAOS_TTL.maxExtraSeconds + 120) * 1000;
+  const settled = load.then(async (runs) => {
+    log(`load done in ${Math.round((Date.now() - loadStartedAt) / 1000)} s; waiting for every workflow to end`);
+    return { runs, outcomes: await awaitOutcomes(app.client, runs, settleMs) };
+  });
+  // Workers keep being killed until every workflow has ended.
   const arrivalMs = arrivalSeconds * 1000;
-  const faults = runProcessFaults(
+  const faultLog = await runProcessFaults(
     deployment,
     {
       workerKillEveryMs: 15_000,
@@ -74,14 +82,9 @@ try {
       postgresRestartAtMs: arrivalMs * 0.75,
     },
     loadStartedAt,
-    load,
+    settled,
   );
-  const runs = await load;
-  const faultLog = await faults;
-  log(`load done in ${Math.round((Date.now() - loadStartedAt) / 1000)} s; waiting for every workflow to end`);
-  // The longest a session may still need: its TTL, the recording wait, the drain and MaxAssignTime.
-  const settleMs = (CHAOS_TTL.longSeconds + CHAOS_TTL.maxExtraSeconds + 120) * 1000;
-  const outcomes = await awaitOutcomes(app.client, runs, settleMs);
+  const { runs, outcomes } = await settled;
   await fetch(`${deployment.simulatorUrl}/_sim/faults`, { method: 'DELETE' });
   const stats = await awaitNoBindings(
     deployment.simulatorUrl,
