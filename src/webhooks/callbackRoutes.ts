@@ -6,7 +6,7 @@ import { InvalidPayloadError } from '../npp/callbacks/fields.ts';
 import { CALLBACK_KINDS, type CallbackKind, verifyCallbackToken } from '../npp/callbacks/urls.ts';
 import { findOwner, workflowHasCall } from '../temporal/ownership.ts';
 import { CallRoutes } from './callRoutes.ts';
-import type { WebhookSecrets } from './config.ts';
+import { acceptedSecrets, type WebhookSecrets } from './config.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { findWorkflowId, signalWorkflow, type VisibilityRetry, withDeadline } from './signal.ts';
 
@@ -55,7 +55,7 @@ export function kindLabel(request: FastifyRequest): string {
  */
 export async function callbackRoutesPlugin(app: FastifyInstance, options: CallbackRouteOptions): Promise<void> {
   const { metrics, client, temporalTimeoutMs } = options;
-  const secrets = [options.secrets.current, ...(options.secrets.previous ? [options.secrets.previous] : [])];
+  const secrets = acceptedSecrets(options.secrets);
   const callRoutes = new CallRoutes();
 
   const reject = (request: FastifyRequest, reply: FastifyReply, status: number, error: string, reason?: string) => {
@@ -64,13 +64,7 @@ export async function callbackRoutesPlugin(app: FastifyInstance, options: Callba
     return reply.code(status).send(reason === undefined ? { error } : { error, reason });
   };
 
-  const authorized = (request: CallbackRequest): boolean => {
-    const token = request.query.token;
-    if (typeof token !== 'string' || token === '') return false;
-    const { workflowId } = request.params;
-    if (workflowId !== undefined) return verifyCallbackToken(secrets, workflowId, token);
-    return options.sharedToken !== undefined && sameToken(options.sharedToken, token);
-  };
+  const authorized = (request: CallbackRequest): boolean => bearsCallbackToken(request, secrets, options.sharedToken);
 
   // Runs before the body is read: an unauthenticated sender gets nothing parsed.
   const admit = async (request: CallbackRequest, reply: FastifyReply) => {
@@ -176,6 +170,22 @@ export async function callbackRoutesPlugin(app: FastifyInstance, options: Callba
     app.route<CallbackRoute>({ method: 'POST', url, onRequest: admit, handler: handle });
     app.route<CallbackRoute>({ method: [...OTHER_METHODS], url, exposeHeadRoute: false, handler: methodNotAllowed });
   }
+}
+
+/**
+ * Whether the request carries a valid callback token: signed for the workflow its path names, or the
+ * console-default shared token. Only the platform (given the URLs by the worker) can send one.
+ */
+export function bearsCallbackToken(
+  request: Pick<FastifyRequest, 'params' | 'query'>,
+  secrets: readonly string[],
+  sharedToken: string | undefined,
+): boolean {
+  const token = (request.query as { token?: unknown } | undefined)?.token;
+  if (typeof token !== 'string' || token === '') return false;
+  const workflowId = (request.params as { workflowId?: unknown } | undefined)?.workflowId;
+  if (typeof workflowId === 'string') return verifyCallbackToken(secrets, workflowId, token);
+  return sharedToken !== undefined && sameToken(sharedToken, token);
 }
 
 function sameToken(expected: string, given: string): boolean {

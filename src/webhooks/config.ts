@@ -10,6 +10,11 @@ export interface WebhookSecrets {
   previous?: string;
 }
 
+/** Every secret whose tokens are accepted: the current one, and the one being rotated out. */
+export function acceptedSecrets(secrets: WebhookSecrets): string[] {
+  return [secrets.current, ...(secrets.previous ? [secrets.previous] : [])];
+}
+
 export interface WebhookConfig {
   port: number;
   host: string;

@@ -16,8 +16,8 @@ export interface IngressLimits {
   maxHeaderBytes: number;
 }
 
-// The platform's callbacks come from a few addresses, several per call: the limit is generous and
-// meant to stop floods, not to shape traffic.
+// The limit stops floods of requests without a valid callback token; the platform's own callbacks
+// (from a few addresses, several per call) carry one and are never limited.
 export const DEFAULT_INGRESS_LIMITS: IngressLimits = {
   rateLimitMax: 1200,
   rateLimitWindowMs: 60_000,
@@ -65,8 +65,15 @@ export function serverLimitOptions(limits: IngressLimits) {
   };
 }
 
-/** Register before any route. */
-export function registerIngressProtection(app: FastifyInstance, limits: IngressLimits): void {
+/**
+ * Register before any route. `exempt` names requests the rate limit never counts: the webhook passes
+ * those bearing a valid callback token, so a burst of real callbacks is never answered 429.
+ */
+export function registerIngressProtection(
+  app: FastifyInstance,
+  limits: IngressLimits,
+  exempt: (request: FastifyRequest) => boolean = () => false,
+): void {
   app.register(rateLimit, { global: false });
   // A root hook runs before every route's own onRequest (the callback token check), so a flood of
   // unauthenticated requests is limited too, and so are answers of the not-found handler.
@@ -76,7 +83,7 @@ export function registerIngressProtection(app: FastifyInstance, limits: IngressL
       app.rateLimit({
         max: limits.rateLimitMax,
         timeWindow: limits.rateLimitWindowMs,
-        allowList: (request: FastifyRequest) => UNLIMITED_ROUTES.has(request.routeOptions.url ?? ''),
+        allowList: (request: FastifyRequest) => UNLIMITED_ROUTES.has(request.routeOptions.url ?? '') || exempt(request),
       }),
     );
   });

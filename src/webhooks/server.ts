@@ -4,8 +4,8 @@ import Fastify, { type FastifyError, type FastifyInstance, LogController } from 
 import type { Logger } from 'pino';
 import { type CodecServerOptions, codecServerPlugin } from '../codec/codecServer.ts';
 import { CALLBACK_PATH_PREFIX } from '../npp/callbacks/urls.ts';
-import { callbackRoutesPlugin, kindLabel } from './callbackRoutes.ts';
-import type { WebhookSecrets } from './config.ts';
+import { bearsCallbackToken, callbackRoutesPlugin, kindLabel } from './callbackRoutes.ts';
+import { acceptedSecrets, type WebhookSecrets } from './config.ts';
 import {
   DEFAULT_INGRESS_LIMITS,
   type IngressLimits,
@@ -54,7 +54,8 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
     ...serverLimitOptions(limits),
     ...(options.trustProxy === undefined ? {} : { trustProxy: trustProxyOption(options.trustProxy) }),
   }) as unknown as FastifyInstance;
-  registerIngressProtection(app, limits);
+  const secrets = acceptedSecrets(options.secrets);
+  registerIngressProtection(app, limits, (request) => bearsCallbackToken(request, secrets, options.sharedToken));
   const metrics = createWebhookMetrics();
 
   // The platform posts JSON; form-encoded bodies are accepted too. Nothing else (not text/plain).

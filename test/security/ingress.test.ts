@@ -2,9 +2,10 @@ import { connect } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callbackUrl } from '../../src/npp/callbacks/urls.ts';
 import { loadIngressConfig } from '../../src/webhooks/config.ts';
 import { DEFAULT_INGRESS_LIMITS, type TrustProxy } from '../../src/webhooks/ingress.ts';
-import { SHARED_TOKEN, startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
+import { SECRET, SHARED_TOKEN, startTestWebhook, type TestWebhook } from '../webhooks/helpers.ts';
 
 // Ingress hardening of the webhook server: per-IP rate limit, timeouts, header limit, security headers.
 
@@ -77,6 +78,33 @@ describe('webhook ingress hardening', () => {
     // Probes and scrapes are never limited.
     expect((await fetch(`${webhook.base}/healthz`)).status).toBe(200);
     expect((await fetch(`${webhook.base}/metrics`)).status).toBe(200);
+  });
+
+  it("never counts the platform's callbacks (a valid token) against the limit; forged ones are", async () => {
+    const platform = new Agent({ localAddress: '127.0.0.4' });
+    try {
+      const signed = callbackUrl({ publicUrl: webhook.base, secret: SECRET }, 'status', 'npp-session-limit');
+      const shared = `${webhook.base}/npp/callbacks/status?token=${SHARED_TOKEN}`;
+      const post = async (url: string) => {
+        const answer = await undiciFetch(url, {
+          dispatcher: platform,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        await answer.arrayBuffer();
+        return answer.status;
+      };
+      const statuses: number[] = [];
+      for (let i = 0; i < LIMIT * 2; i++) statuses.push(await post(i % 2 ? signed : shared));
+      // A burst twice the limit: refused for its content (400), never for its rate.
+      expect(statuses).toEqual(Array(LIMIT * 2).fill(400));
+      const forged: number[] = [];
+      for (let i = 0; i < LIMIT + 1; i++) forged.push(await post(`${webhook.base}/npp/callbacks/status?token=forged`));
+      expect(forged).toEqual([...Array(LIMIT).fill(401), 429]);
+    } finally {
+      await platform.close();
+    }
   });
 
   it('puts security headers on every answer', async () => {
