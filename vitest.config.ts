@@ -62,7 +62,8 @@ export default defineConfig({
         test: {
           name: 'deployed',
           include: DEPLOYED_TESTS,
-          // Last and alone: a chaos run loads the machine and would slow every other test.
+          // Last and alone, one file at a time: a chaos run loads the machine and would slow every other test.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 900_000,
           sequence: { groupOrder: 2 },

@@ -59,8 +59,8 @@ export async function configureSimulatorFaults(simulatorUrl: string): Promise<vo
     { action: '*', kind: 'latency', rate: 0.04, latencyMs: 2000 },
   ];
   for (const rule of rules) await post(`${simulatorUrl}/_sim/faults`, rule);
-  // Eight attempts span about two minutes of backoff: a 30 s outage is ridden out by redelivery.
-  await post(`${simulatorUrl}/_sim/delivery`, { duplicateRate: 0.3, reorderRate: 0.3, dropRate: 0.05, maxAttempts: 8 });
+  // Seven attempts span about a minute of backoff: a 30 s outage is ridden out by redelivery.
+  await post(`${simulatorUrl}/_sim/delivery`, { duplicateRate: 0.3, reorderRate: 0.3, dropRate: 0.05, maxAttempts: 7 });
 }
 
 /** Runs the process faults until `until` resolves; every step bounded in time. */

@@ -25,6 +25,8 @@ export const CHAOS_TTL = {
   longSeconds: 600,
   /** MaxAssignTime beyond the TTL: the platform's own unbinding of a binding whose answer was lost. */
   maxExtraSeconds: 60,
+  /** How long a session keeps taking events after unbinding. */
+  drainSeconds: 90,
 } as const;
 
 export interface LoadContext {
@@ -113,7 +115,9 @@ function startSession(plan: SessionPlan, ctx: LoadContext) {
       ttlSeconds,
       maxTtlSeconds: ttlSeconds + CHAOS_TTL.maxExtraSeconds,
       recordingWaitSeconds: 60,
-      drainSeconds: 30,
+      // Longer than the platform's redelivery of one event (7 attempts span about a minute here), so
+      // an event redelivered late still finds its session.
+      drainSeconds: CHAOS_TTL.drainSeconds,
     }),
   );
 }

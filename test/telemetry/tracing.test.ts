@@ -121,27 +121,34 @@ function everyAttributeValue(): string[] {
   ]);
 }
 
+/** A bound AXB session of two fresh numbers; `numbers` ends with its virtual number. */
+async function startTracedSession(traced: Client, taskQueue: string, record: boolean) {
+  const numbers = [phone(), phone()];
+  const sessions = new SessionClient({ client: traced, taskQueue });
+  const sessionKey = `trace-${randomUUID()}`;
+  const session = await sessions.startSession({
+    sessionKey,
+    mode: 'AXB',
+    src: numbers[0] as string,
+    dst: numbers[1] as string,
+    record,
+    drainSeconds: 0,
+    recordingWaitSeconds: 0,
+  });
+  const handle = traced.workflow.getHandle(session.workflowId);
+  numbers.push((await waitUntilBound(handle)).virtualNum);
+  return { sessions, sessionKey, handle, numbers };
+}
+
 describe('tracing', () => {
   test('an app starting a session: one trace from startSession into the bind and its NPP request', async ({
     traced,
     tracedWorker: worker,
   }) => {
-    const numbers = [phone(), phone()];
-    const sessions = new SessionClient({ client: traced, taskQueue: worker.taskQueue });
-    const sessionKey = `trace-${randomUUID()}`;
-    const session = await sessions.startSession({
-      sessionKey,
-      mode: 'AXB',
-      src: numbers[0],
-      dst: numbers[1],
-      drainSeconds: 0,
-      recordingWaitSeconds: 0,
-    } as Parameters<SessionClient['startSession']>[0]);
-    const bound = await waitUntilBound(traced.workflow.getHandle(session.workflowId));
-    numbers.push(bound.virtualNum);
+    const { sessions, sessionKey, handle, numbers } = await startTracedSession(traced, worker.taskQueue, false);
     // The workflow's own span is exported when its run ends.
     await sessions.closeSession(sessionKey, { wait: true });
-    await traced.workflow.getHandle(session.workflowId).result();
+    await handle.result();
 
     const bind = await spanNamed('RunActivity:getVirtualNum');
     const http = await httpRequestUnder(bind);
@@ -165,26 +172,13 @@ describe('tracing', () => {
     tracedWorker: worker,
     npp,
   }) => {
-    const numbers = [phone(), phone()];
-    const sessions = new SessionClient({ client: traced, taskQueue: worker.taskQueue });
-    const sessionKey = `trace-${randomUUID()}`;
-    const session = await sessions.startSession({
-      sessionKey,
-      mode: 'AXB',
-      src: numbers[0],
-      dst: numbers[1],
-      record: true,
-      drainSeconds: 0,
-      recordingWaitSeconds: 0,
-    } as Parameters<SessionClient['startSession']>[0]);
-    const handle = traced.workflow.getHandle(session.workflowId);
-    const bound = await waitUntilBound(handle);
-    numbers.push(bound.virtualNum);
+    const { sessions, sessionKey, handle, numbers } = await startTracedSession(traced, worker.taskQueue, true);
+    const [caller, , virtualNum] = numbers;
     // The simulator calls through the number and pushes status, hangup and recording callbacks to the webhook.
     const response = await fetch(`${npp.sim.url}/_sim/calls`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ virtualNum: bound.virtualNum, caller: numbers[0], durationSeconds: 5, wait: true }),
+      body: JSON.stringify({ virtualNum, caller, durationSeconds: 5, wait: true }),
     });
     expect(response.status).toBe(200);
     await expect
