@@ -23,8 +23,11 @@ export const CHAOS_TTL = {
   shortSeconds: 40,
   /** The others, ended by the app well before. */
   longSeconds: 600,
-  /** MaxAssignTime beyond the TTL: the platform's own unbinding of a binding whose answer was lost. */
-  maxExtraSeconds: 60,
+  /**
+   * MaxAssignTime beyond the TTL: the platform's own unbinding of a binding whose answer was lost. It
+   * leaves room for the closing wait (recordingWaitSeconds) and the unbinding after it.
+   */
+  maxExtraSeconds: 180,
   /** How long a session keeps taking events after unbinding. */
   drainSeconds: 90,
 } as const;

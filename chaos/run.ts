@@ -18,7 +18,7 @@ const { values } = parseArgs({
     sessions: { type: 'string', default: '50' },
     workers: { type: 'string', default: '2' },
     'arrival-seconds': { type: 'string' },
-    concurrency: { type: 'string', default: '32' },
+    concurrency: { type: 'string' },
     seed: { type: 'string' },
     json: { type: 'string', default: 'reports/chaos.json' },
     'keep-logs': { type: 'boolean', default: false },
@@ -34,7 +34,8 @@ const positive = (name: string, value: string | undefined): number => {
 };
 const sessions = positive('sessions', values.sessions);
 const workerCount = positive('workers', values.workers);
-const concurrency = positive('concurrency', values.concurrency);
+// Sessions wait for their binding and calls under faults: enough lanes that arrivals keep their pace.
+const concurrency = positive('concurrency', values.concurrency ?? String(Math.max(32, Math.ceil(sessions / 8))));
 // Arrivals spread so the faults (a kill every 15 s, the outages) hit sessions in every phase.
 const arrivalSeconds = positive('arrival-seconds', values['arrival-seconds'] ?? String(Math.max(90, sessions / 4)));
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : positive('seed', values.seed);
@@ -45,6 +46,13 @@ const startedAt = Date.now();
 log(`${sessions} sessions over ${arrivalSeconds} s, ${workerCount} workers, seed ${seed}; logs in ${runDir}`);
 
 const deployment = await startDeployment({ workers: workerCount, runDir, poolSize: Math.max(200, sessions), log });
+// Ctrl-C or a timeout's SIGTERM still removes every process and the PostgreSQL cluster.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the deployment (logs in ${runDir})`);
+    void deployment.stop().finally(() => process.exit(130));
+  });
+}
 let exitCode = 1;
 try {
   const app = await connectApp(deployment.appEnv);
