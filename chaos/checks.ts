@@ -141,6 +141,12 @@ export async function checkRun(input: CheckInput): Promise<Check[]> {
       );
     }
   }
+  // A callback call rings its caller once: CreateCallBack retried after a lost answer must not call again.
+  const made = await getJson<{ CallId: string; Src: string; Dst: string }[]>(`${input.simulatorUrl}/_sim/callbacks`);
+  const perPair = new Map<string, string[]>();
+  for (const call of made)
+    perPair.set(`${call.Src}>${call.Dst}`, [...(perPair.get(`${call.Src}>${call.Dst}`) ?? []), call.CallId]);
+  const rungTwice = [...perPair.values()].filter((calls) => calls.length > 1);
   const callBackMisses: string[] = [];
   for (const [id, state] of outcomes.callBacks) {
     if (state instanceof Error) callBackMisses.push(`${id}: ${state.message}`);
@@ -200,6 +206,12 @@ export async function checkRun(input: CheckInput): Promise<Check[]> {
       ok: callBackMisses.length === 0,
       value: `${outcomes.callBacks.size - callBackMisses.length} of ${outcomes.callBacks.size}`,
       misses: callBackMisses,
+    },
+    {
+      name: 'every callback call rang its caller once',
+      ok: rungTwice.length === 0,
+      value: `${made.length} calls made for ${perPair.size} callback calls`,
+      misses: rungTwice.map((calls) => `calls ${calls.join(', ')} rang the same parties`),
     },
     acceptedHeld,
     {

@@ -163,12 +163,14 @@ async function placeCall(
 async function runCallBack(plan: SessionPlan, i: number, ctx: LoadContext): Promise<string> {
   const callKey = `${plan.sessionKey}-cb${i}`;
   const workflowId = callBackWorkflowId(callKey);
+  const bizId = `chaos${ctx.seed}i${plan.index}c${i}`;
   await retrying(`${callKey} start`, () =>
     ctx.callBacks.startCallBackCall({
       callKey,
       src: runNumber(ctx.seed % 1000, plan.index, 2),
       dst: runNumber(ctx.seed % 1000, plan.index, 3),
       record: plan.record,
+      bizId,
       // A dropped hangup callback is found by polling the platform, soon rather than after the call's longest life.
       hangupTimeoutSeconds: 60,
       pollIntervalSeconds: 15,
@@ -176,11 +178,18 @@ async function runCallBack(plan: SessionPlan, i: number, ctx: LoadContext): Prom
     }),
   );
   const handle = ctx.client.workflow.getHandle(workflowId);
+  // The platform rings whether or not the worker saw CreateCallBack's answer: the call is found on
+  // the platform by its BizId, as the platform would go on with it.
   const callId = await waitFor(
     `${callKey} CallId`,
     async () => {
-      const state = await handle.query(callBackStateQuery);
-      return state.callId ?? (state.status === 'failed' ? '' : undefined);
+      const made = (await (await fetch(`${ctx.simulatorUrl}/_sim/callbacks`)).json()) as {
+        CallId: string;
+        BizId: string;
+      }[];
+      const call = made.find((candidate) => candidate.BizId === bizId);
+      if (call) return call.CallId;
+      return (await handle.query(callBackStateQuery)).status === 'failed' ? '' : undefined;
     },
     180_000,
   );
