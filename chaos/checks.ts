@@ -2,8 +2,9 @@
 // records (bindings, binds per BizId, CDRs, recordings, delivery answers) and Temporal's histories.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
 import type { CallBackState } from '../src/contract/callBack.ts';
+import { WORKFLOW_FAILURES } from '../src/contract/failures.ts';
 import type { CallRecord, SessionState } from '../src/contract/session.ts';
 import type { SessionRun } from './load.ts';
 
@@ -99,6 +100,10 @@ export async function checkRun(input: CheckInput): Promise<Check[]> {
   const cdrs = (await getJson<{ session: SimCdr[] }>(`${input.simulatorUrl}/_sim/cdrs`)).session;
   const sessionOfCall = callsByWorkflow(outcomes.sessions);
   const failedSessions = [...outcomes.sessions].filter(([, s]) => s instanceof Error || s.status === 'failed');
+  // GetVirtualNum's answer lost for good in AXB: the platform bound a number the session cannot name
+  // (no action looks a binding up by BizId), so the session fails as bind-failed and the platform
+  // releases that number at its MaxAssignTime (docs/sessions.md, "Double binds").
+  const bindFailed = failedSessions.filter(([, s]) => failureType(s) === WORKFLOW_FAILURES.bindFailed);
 
   const terminal: Check = {
     name: 'every session and callback call terminal',
@@ -179,13 +184,12 @@ export async function checkRun(input: CheckInput): Promise<Check[]> {
   return [
     terminal,
     {
-      name: 'sessions closed (not failed)',
-      // A session may fail only as bind-failed (the platform's answers lost for good): never silently.
-      ok: failedSessions.every(([, s]) => !(s instanceof Error) && s.failedReason === 'bind-failed'),
-      value: `${outcomes.sessions.size - failedSessions.length} closed, ${failedSessions.length} failed`,
-      misses: failedSessions.map(
-        ([id, s]) => `${id}: ${s instanceof Error ? s.message : `${s.failedReason} ${s.failure?.code ?? ''}`}`,
-      ),
+      name: 'sessions closed, or failed only as bind-failed',
+      ok: bindFailed.length === failedSessions.length,
+      value: `${outcomes.sessions.size - failedSessions.length} closed, ${bindFailed.length} bind-failed, ${failedSessions.length - bindFailed.length} failed otherwise`,
+      misses: failedSessions
+        .filter(([, s]) => failureType(s) !== WORKFLOW_FAILURES.bindFailed)
+        .map(([id, s]) => `${id}: ${s instanceof Error ? s.message : `${s.failedReason} ${s.failure?.code ?? ''}`}`),
     },
     bindings,
     doubleBinds,
@@ -221,6 +225,12 @@ export async function checkRun(input: CheckInput): Promise<Check[]> {
       misses: runs.filter((run) => run.loadError).map((run) => `${run.workflowId}: ${run.loadError}`),
     },
   ];
+}
+
+/** The ApplicationFailure type a workflow failed with, if it failed. */
+function failureType(outcome: SessionState | Error): string | undefined {
+  if (!(outcome instanceof WorkflowFailedError)) return undefined;
+  return outcome.cause instanceof ApplicationFailure ? (outcome.cause.type ?? undefined) : undefined;
 }
 
 /** CallId → the session holding that call, and the call as it holds it. */

@@ -2,7 +2,7 @@
 // through the simulator (which pushes their callbacks to the webhook), and its end brought about.
 // Every app-side call is retried as an app would while parts of the deployment are down.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { CallBackClient } from '../src/client/callBacks.ts';
 import type { SessionClient } from '../src/client/sessions.ts';
 import { callBackStateQuery, callBackWorkflowId } from '../src/contract/callBack.ts';
@@ -94,7 +94,7 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
     if (plan.extraReference) await release(plan, ctx, 'extra');
     if (plan.ending === 'close') {
       // The update id makes a retried close the same close: Temporal deduplicates it.
-      await retrying(`${plan.sessionKey} close`, () =>
+      await updateUnlessEnded(handle, `${plan.sessionKey} close`, () =>
         handle.startUpdate(closeSessionUpdate, { updateId: `${plan.sessionKey}-close`, waitForStage: 'ACCEPTED' }),
       );
     } else if (plan.ending === 'release') {
@@ -127,9 +127,28 @@ function startSession(plan: SessionPlan, ctx: LoadContext) {
 
 async function release(plan: SessionPlan, ctx: LoadContext, which: string) {
   const handle = ctx.client.workflow.getHandle(sessionWorkflowId(plan.sessionKey));
-  await retrying(`${plan.sessionKey} releaseReference`, () =>
+  await updateUnlessEnded(handle, `${plan.sessionKey} releaseReference`, () =>
     handle.executeUpdate(releaseReferenceUpdate, { updateId: `${plan.sessionKey}-release-${which}` }),
   );
+}
+
+/**
+ * An update the load keeps asking for, unless the session already ends: an earlier attempt whose
+ * answer was lost may have ended it (the last release), or it ended on its own (binding gone). An app
+ * does the same: nothing is left to close or release then.
+ */
+async function updateUnlessEnded(handle: WorkflowHandle, what: string, update: () => Promise<unknown>): Promise<void> {
+  await retrying(what, async () => {
+    try {
+      await update();
+    } catch (error) {
+      const description = await handle.describe();
+      if (description.status.name !== 'RUNNING') return;
+      const { status } = await handle.query(sessionStateQuery);
+      if (status !== 'open' && status !== 'in-progress') return;
+      throw error;
+    }
+  });
 }
 
 async function placeCall(
