@@ -21,6 +21,8 @@ export interface FaultTargets {
   webhook: ChaosService;
   temporal: ChaosService;
   postgres: ChaosService;
+  /** Places a few calls through open sessions; answers how many (during the Temporal outage). */
+  placeProbeCalls(): Promise<number>;
 }
 
 export interface FaultPlan {
@@ -41,6 +43,8 @@ export interface FaultLog {
   webhookKills: number;
   temporalOutage?: { from: number; to: number };
   postgresRestarts: number;
+  /** Calls placed while Temporal was down, so that callbacks arrive then. */
+  probeCalls: number;
   /** Deliveries answered while Temporal was down, by outcome ("503", "200 accepted", …). */
   answersWhileTemporalDown: Record<string, number>;
   /** Highest RSS seen per worker process name, in bytes. */
@@ -74,6 +78,7 @@ export async function runProcessFaults(
     workerKills: 0,
     webhookKills: 0,
     postgresRestarts: 0,
+    probeCalls: 0,
     answersWhileTemporalDown: {},
     workerPeakRss: {},
     errors: [],
@@ -118,7 +123,9 @@ export async function runProcessFaults(
     await attempt('stop Temporal', async () => {
       await targets.temporal.kill('SIGTERM');
       const from = Date.now();
-      await sleep(plan.temporalDownMs);
+      await sleep(3000);
+      log.probeCalls = await targets.placeProbeCalls();
+      await sleep(Math.max(0, from + plan.temporalDownMs - Date.now()));
       const to = Date.now();
       await targets.temporal.start();
       log.temporalOutage = { from, to };

@@ -9,6 +9,7 @@ import { callBackStateQuery, callBackWorkflowId } from '../src/contract/callBack
 import {
   addReferenceUpdate,
   closeSessionUpdate,
+  type ReferenceResult,
   releaseReferenceUpdate,
   type SessionState,
   sessionStateQuery,
@@ -40,6 +41,8 @@ export interface LoadContext {
   seed: number;
   /** When the run started (Date.now()). */
   startedAt: number;
+  /** Sessions bound and not yet being ended by the load: where a probe call may go. */
+  open: Map<string, { plan: SessionPlan; state: SessionState }>;
 }
 
 /** What the load did to one session: what the checks compare the outcome with. */
@@ -84,13 +87,19 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
       180_000,
     );
     if (!bound.virtualNum || bound.status === 'failed') return run;
+    if (plan.ending !== 'ttl') ctx.open.set(plan.sessionKey, { plan, state: bound });
     if (plan.extraReference) {
       await retrying(`${plan.sessionKey} addReference`, () =>
         handle.executeUpdate(addReferenceUpdate, { updateId: `${plan.sessionKey}-add` }),
       );
     }
-    for (const call of plan.calls) run.callIds.push(await placeCall(plan, bound, call, ctx));
+    for (const call of plan.calls) {
+      run.callIds.push(await placeCall(plan, bound, call, ctx));
+      // Calls come some seconds apart, so sessions stay open across the faults.
+      await sleep(1000 + (call.durationSeconds % 5) * 1000);
+    }
     for (let i = 0; i < plan.callBacks; i++) run.callBackWorkflowIds.push(await runCallBack(plan, i, ctx));
+    ctx.open.delete(plan.sessionKey);
     if (plan.extraReference) await release(plan, ctx, 'extra');
     if (plan.ending === 'close') {
       // The update id makes a retried close the same close: Temporal deduplicates it.
@@ -98,11 +107,17 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
         handle.startUpdate(closeSessionUpdate, { updateId: `${plan.sessionKey}-close`, waitForStage: 'ACCEPTED' }),
       );
     } else if (plan.ending === 'release') {
-      await release(plan, ctx, 'last');
+      // The session may hold more references than the app took (one a lost answer took unseen): it
+      // says how many it still holds, and the app gives back each one.
+      for (let i = 0; i < 5; i++) {
+        const held = await release(plan, ctx, `last-${i}`);
+        if (held === undefined || held.heldReferences === 0) break;
+      }
     }
   } catch (error) {
     run.loadError = error instanceof Error ? error.message : String(error);
   }
+  ctx.open.delete(plan.sessionKey);
   return run;
 }
 
@@ -125,9 +140,10 @@ function startSession(plan: SessionPlan, ctx: LoadContext) {
   );
 }
 
-async function release(plan: SessionPlan, ctx: LoadContext, which: string) {
+/** One releaseReference; its result, or undefined when the session already ends. */
+function release(plan: SessionPlan, ctx: LoadContext, which: string): Promise<ReferenceResult | undefined> {
   const handle = ctx.client.workflow.getHandle(sessionWorkflowId(plan.sessionKey));
-  await updateUnlessEnded(handle, `${plan.sessionKey} releaseReference`, () =>
+  return updateUnlessEnded(handle, `${plan.sessionKey} releaseReference`, () =>
     handle.executeUpdate(releaseReferenceUpdate, { updateId: `${plan.sessionKey}-release-${which}` }),
   );
 }
@@ -137,18 +153,39 @@ async function release(plan: SessionPlan, ctx: LoadContext, which: string) {
  * answer was lost may have ended it (the last release), or it ended on its own (binding gone). An app
  * does the same: nothing is left to close or release then.
  */
-async function updateUnlessEnded(handle: WorkflowHandle, what: string, update: () => Promise<unknown>): Promise<void> {
-  await retrying(what, async () => {
+async function updateUnlessEnded<T>(
+  handle: WorkflowHandle,
+  what: string,
+  update: () => Promise<T>,
+): Promise<T | undefined> {
+  return retrying(what, async () => {
     try {
-      await update();
+      return await update();
     } catch (error) {
       const description = await handle.describe();
-      if (description.status.name !== 'RUNNING') return;
+      if (description.status.name !== 'RUNNING') return undefined;
       const { status } = await handle.query(sessionStateQuery);
-      if (status !== 'open' && status !== 'in-progress') return;
+      if (status !== 'open' && status !== 'in-progress') return undefined;
       throw error;
     }
   });
+}
+
+/**
+ * Calls through up to `count` open sessions now (probes while Temporal is down: their callbacks must
+ * not be acknowledged until Temporal took them, and must still end up in their sessions). Answers
+ * how many were placed.
+ */
+export async function placeProbeCalls(ctx: LoadContext, count: number): Promise<number> {
+  let placed = 0;
+  for (const { plan, state } of [...ctx.open.values()].slice(0, count)) {
+    const call = { caller: plan.mode === 'AXB' ? 'A' : 'outside', outcome: 'answered', durationSeconds: 5 } as const;
+    await placeCall(plan, state, call, ctx).then(
+      () => placed++,
+      () => undefined,
+    );
+  }
+  return placed;
 }
 
 async function placeCall(

@@ -7,10 +7,10 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectApp } from '../src/client/connect.ts';
-import { awaitNoBindings, awaitOutcomes, type Check, checkRun } from './checks.ts';
+import { awaitOutcomes, type Check, checkRun, settleBindings, simStats } from './checks.ts';
 import { startDeployment } from './deployment/index.ts';
 import { configureSimulatorFaults, type FaultLog, runProcessFaults } from './faults.ts';
-import { CHAOS_TTL, runLoad } from './load.ts';
+import { CHAOS_TTL, type LoadContext, placeProbeCalls, runLoad } from './load.ts';
 import { planSessions } from './plan.ts';
 
 const { values } = parseArgs({
@@ -59,18 +59,16 @@ try {
   await configureSimulatorFaults(deployment.simulatorUrl);
   const plans = planSessions({ sessions, arrivalMs: arrivalSeconds * 1000, seed });
   const loadStartedAt = Date.now();
-  const load = runLoad(
-    plans,
-    {
-      client: app.client,
-      sessions: app.sessions,
-      callBacks: app.callBacks,
-      simulatorUrl: deployment.simulatorUrl,
-      seed,
-      startedAt: loadStartedAt,
-    },
-    concurrency,
-  );
+  const loadContext: LoadContext = {
+    client: app.client,
+    sessions: app.sessions,
+    callBacks: app.callBacks,
+    simulatorUrl: deployment.simulatorUrl,
+    seed,
+    startedAt: loadStartedAt,
+    open: new Map(),
+  };
+  const load = runLoad(plans, loadContext, concurrency);
   // The longest a session may still need once the load is done: its TTL, the recording wait, the
   // drain and MaxAssignTime.
   const settleMs = (CHAOS_TTL.longSeconds + CHAOS_TTL.maxExtraSeconds + 120) * 1000;
@@ -81,7 +79,7 @@ try {
   // Workers keep being killed until every workflow has ended.
   const arrivalMs = arrivalSeconds * 1000;
   const faultLog = await runProcessFaults(
-    deployment,
+    { ...deployment, placeProbeCalls: () => placeProbeCalls(loadContext, 5) },
     {
       workerKillEveryMs: 15_000,
       webhookKillAtMs: arrivalMs * 0.3,
@@ -94,16 +92,15 @@ try {
   );
   const { runs, outcomes } = await settled;
   await fetch(`${deployment.simulatorUrl}/_sim/faults`, { method: 'DELETE' });
-  const stats = await awaitNoBindings(
-    deployment.simulatorUrl,
-    (CHAOS_TTL.shortSeconds + CHAOS_TTL.maxExtraSeconds) * 1000,
-  );
+  const left = await settleBindings(deployment.simulatorUrl, outcomes);
+  const stats = await simStats(deployment.simulatorUrl);
   const webhookIdentities = new Set(deployment.webhook.pids.map((pid) => `${pid}@${hostname()}`));
   const checks = await checkRun({
     client: app.client,
     simulatorUrl: deployment.simulatorUrl,
     runs,
     outcomes,
+    left,
     stats,
     webhookIdentities,
   });
@@ -166,7 +163,7 @@ function printReport(
   rows.push([
     '',
     'faults',
-    `${faultLog.workerKills} worker kills, ${faultLog.webhookKills} webhook kill, Temporal down ${faultLog.temporalOutage ? Math.round((faultLog.temporalOutage.to - faultLog.temporalOutage.from) / 1000) : 0} s, ${faultLog.postgresRestarts} PostgreSQL restart`,
+    `${faultLog.workerKills} worker kills, ${faultLog.webhookKills} webhook kill, Temporal down ${faultLog.temporalOutage ? Math.round((faultLog.temporalOutage.to - faultLog.temporalOutage.from) / 1000) : 0} s (${faultLog.probeCalls} calls placed meanwhile), ${faultLog.postgresRestarts} PostgreSQL restart`,
   ]);
   rows.push([
     '',

@@ -100,6 +100,13 @@ export async function adminPlugin(app: FastifyInstance, options: AdminOptions): 
     })),
   );
 
+  // Fast-forwards the platform's own unbinding: a chaos run does not wait out a MaxAssignTime.
+  app.post('/_sim/bindings/expire', async (request) => {
+    const until = body(request.body).until;
+    if (typeof until !== 'number' || !Number.isFinite(until)) throw new AdminFailure(400, 'until must be unix seconds');
+    return { released: ctx.state.expireUntil(until * 1000) };
+  });
+
   // Every callback call the platform made, e.g. to check that a caller was rung once.
   app.get('/_sim/callbacks', async () =>
     [...ctx.state.callbacks.values()].map((c) => ({

@@ -245,6 +245,16 @@ export class SimState {
     }
   }
 
+  /**
+   * Lets MaxAssignTime pass for the bindings that expire by `unixMs`: the platform releases them, as
+   * it would once its clock got there. Answers how many it released.
+   */
+  expireUntil(unixMs: number): number {
+    const expiring = [...this.bindings.values()].filter((binding) => binding.expiresAt <= unixMs);
+    for (const binding of expiring) this.release(binding);
+    return expiring.length;
+  }
+
   activeBindings(): Binding[] {
     this.sweep();
     return [...this.bindings.values()];

@@ -78,6 +78,16 @@ describe('RefNum model', () => {
     expect(stats.body).toMatchObject({ activeBindings: 2, binds: 4, doubleBinds: [{ bizId: 'order1', binds: 2 }] });
   });
 
+  it('fast-forwards MaxAssignTime for the bindings expiring by a given time', async () => {
+    sim = await startSim();
+    await ok(sim, 'GetVirtualNum', { Src: A, Dst: B, MaxAssignTime: '60' });
+    await ok(sim, 'GetVirtualNum', { Dst: C, MaxAssignTime: '3600' });
+    const inTwoMinutes = Math.floor(Date.now() / 1000) + 120;
+    expect((await admin(sim, 'POST', '/_sim/bindings/expire', { until: inTwoMinutes })).body).toEqual({ released: 1 });
+    expect(await bindings(sim)).toMatchObject([{ Dst: C }]);
+    expect((await admin(sim, 'POST', '/_sim/bindings/expire', { until: 'soon' })).status).toBe(400);
+  });
+
   it('an XB repeat with a used BizId is refused instead of taking a second reference', async () => {
     sim = await startSim();
     await ok(sim, 'GetVirtualNum', { Dst: B, BizId: 'ref1' });
