@@ -7,6 +7,7 @@ import type { CallBackState } from '../src/contract/callBack.ts';
 import { WORKFLOW_FAILURES } from '../src/contract/failures.ts';
 import type { CallRecord, SessionState } from '../src/contract/session.ts';
 import type { SessionRun } from './load.ts';
+import { getJson, postJson } from './simulatorAdmin.ts';
 
 /** One line of the report: a property of the run and whether it held. */
 export interface Check {
@@ -101,14 +102,7 @@ export async function settleBindings(simulatorUrl: string, outcomes: Outcomes): 
   const leaked = left.filter((binding) => !ofBindFailed.includes(binding)).map((binding) => binding.BindId);
   // expiresAt is in whole seconds, rounded down: one more second covers every one of them.
   const until = Math.max(0, ...ofBindFailed.map((binding) => binding.expiresAt)) + 1;
-  if (ofBindFailed.length > 0) {
-    const response = await fetch(`${simulatorUrl}/_sim/bindings/expire`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ until }),
-    });
-    if (!response.ok) throw new Error(`expiring bindings: the simulator answered ${response.status}`);
-  }
+  if (ofBindFailed.length > 0) await postJson(`${simulatorUrl}/_sim/bindings/expire`, { until });
   return { ofBindFailed: ofBindFailed.length, leaked };
 }
 
@@ -306,10 +300,4 @@ async function sha256Of(url: string): Promise<string> {
 
 export function simStats(simulatorUrl: string): Promise<SimStats> {
   return getJson<SimStats>(`${simulatorUrl}/_sim/stats`);
-}
-
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return (await response.json()) as T;
 }

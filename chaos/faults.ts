@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeliveryLogEntry } from '../src/simulator/delivery.ts';
+import { getJson, postJson } from './simulatorAdmin.ts';
 
 /** A process of the deployment the faults act on. */
 export interface ChaosService {
@@ -62,9 +63,14 @@ export async function configureSimulatorFaults(simulatorUrl: string): Promise<vo
     { action: '*', kind: 'InternalError', rate: 0.03 },
     { action: '*', kind: 'latency', rate: 0.04, latencyMs: 2000 },
   ];
-  for (const rule of rules) await post(`${simulatorUrl}/_sim/faults`, rule);
+  for (const rule of rules) await postJson(`${simulatorUrl}/_sim/faults`, rule);
   // Seven attempts span about a minute of backoff: a 30 s outage is ridden out by redelivery.
-  await post(`${simulatorUrl}/_sim/delivery`, { duplicateRate: 0.3, reorderRate: 0.3, dropRate: 0.05, maxAttempts: 7 });
+  await postJson(`${simulatorUrl}/_sim/delivery`, {
+    duplicateRate: 0.3,
+    reorderRate: 0.3,
+    dropRate: 0.05,
+    maxAttempts: 7,
+  });
 }
 
 /** Runs the process faults until `until` resolves; every step bounded in time. */
@@ -172,7 +178,7 @@ async function restart(service: ChaosService): Promise<void> {
 
 /** Delivery answers the simulator logged in [from, to] (unix ms), by outcome. */
 async function answersBetween(simulatorUrl: string, from: number, to: number): Promise<Record<string, number>> {
-  const entries = (await (await fetch(`${simulatorUrl}/_sim/deliveries`)).json()) as DeliveryLogEntry[];
+  const entries = await getJson<DeliveryLogEntry[]>(`${simulatorUrl}/_sim/deliveries`);
   const counts: Record<string, number> = {};
   for (const entry of entries) {
     if (entry.at < from || entry.at > to || entry.status === 'dropped') continue;
@@ -191,13 +197,4 @@ export function rssOf(pid: number | undefined): number {
   } catch {
     return 0;
   }
-}
-
-async function post(url: string, body: unknown): Promise<void> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
 }

@@ -17,6 +17,7 @@ import {
 } from '../src/contract/session.ts';
 import { runNumber, type SessionPlan } from './plan.ts';
 import { retrying, waitFor } from './retry.ts';
+import { getJson, postJson } from './simulatorAdmin.ts';
 
 /** Session lifetimes in a chaos run: short, so a binding the platform must expire does so within the run. */
 export const CHAOS_TTL = {
@@ -198,20 +199,14 @@ async function placeCall(
     call.caller === 'outside'
       ? { caller: runNumber(ctx.seed % 1000, plan.index, 2) }
       : { party: call.caller, bindId: bound.bindId };
-  const answer = await retrying(`${plan.sessionKey} call`, async () => {
-    const response = await fetch(`${ctx.simulatorUrl}/_sim/calls`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        virtualNum: bound.virtualNum,
-        ...who,
-        outcome: call.outcome,
-        durationSeconds: call.durationSeconds,
-      }),
-    });
-    if (!response.ok) throw new Error(`simulator answered ${response.status}: ${await response.text()}`);
-    return (await response.json()) as { CallId: string };
-  });
+  const answer = await retrying(`${plan.sessionKey} call`, () =>
+    postJson<{ CallId: string }>(`${ctx.simulatorUrl}/_sim/calls`, {
+      virtualNum: bound.virtualNum,
+      ...who,
+      outcome: call.outcome,
+      durationSeconds: call.durationSeconds,
+    }),
+  );
   return answer.CallId;
 }
 
@@ -239,10 +234,7 @@ async function runCallBack(plan: SessionPlan, i: number, ctx: LoadContext): Prom
   const callId = await waitFor(
     `${callKey} CallId`,
     async () => {
-      const made = (await (await fetch(`${ctx.simulatorUrl}/_sim/callbacks`)).json()) as {
-        CallId: string;
-        BizId: string;
-      }[];
+      const made = await getJson<{ CallId: string; BizId: string }[]>(`${ctx.simulatorUrl}/_sim/callbacks`);
       const call = made.find((candidate) => candidate.BizId === bizId);
       if (call) return call.CallId;
       return (await handle.query(callBackStateQuery)).status === 'failed' ? '' : undefined;
@@ -250,13 +242,8 @@ async function runCallBack(plan: SessionPlan, i: number, ctx: LoadContext): Prom
     180_000,
   );
   if (!callId) return workflowId;
-  await retrying(`${callKey} progress`, async () => {
-    const response = await fetch(`${ctx.simulatorUrl}/_sim/callbacks/${callId}/progress`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ until: 'ended', durationSeconds: 20 }),
-    });
-    if (!response.ok) throw new Error(`simulator answered ${response.status}: ${await response.text()}`);
-  });
+  await retrying(`${callKey} progress`, () =>
+    postJson(`${ctx.simulatorUrl}/_sim/callbacks/${callId}/progress`, { until: 'ended', durationSeconds: 20 }),
+  );
   return workflowId;
 }
