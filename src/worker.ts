@@ -6,8 +6,8 @@
 // key, profiles); NPP_TASK_QUEUE (default `npp`); WORKER_METRICS_PORT (Prometheus, off by default)
 // and WORKER_METRICS_HOST; the NPP client's TENCENTCLOUD_* / NPP_ENDPOINT / NPP_BIZ_APP_ID; the
 // callback URLs' WEBHOOK_PUBLIC_URL + WEBHOOK_SECRET; NPP_ARCHIVE_DIR or NPP_ARCHIVE_URL to archive recordings and
-// NPP_ARCHIVE_CONCURRENCY (default 8) downloads at once; NPP_CODEC_KEYS / NPP_CODEC_KEY_FILE for
-// payload encryption; WEBHOOK_IN_WORKER=true to serve the webhook; OTEL_* for tracing (src/telemetry).
+// NPP_ARCHIVE_CONCURRENCY (default 8) downloads at once; NPP_WORKFLOW_CACHE_SIZE (default 0, see
+// docs/reliability.md before raising it); NPP_CODEC_KEYS / NPP_CODEC_KEY_FILE for payload encryption; WEBHOOK_IN_WORKER=true to serve the webhook; OTEL_* for tracing (src/telemetry).
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
@@ -35,6 +35,13 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', impo
 
 export const DEFAULT_ARCHIVE_CONCURRENCY = 8;
 
+/**
+ * Workflow runs a worker keeps in memory between their tasks. None by default: a query that reaches a
+ * worker while the run has a task pending makes the SDK apply that task's events early, and a run kept
+ * in memory afterwards records commands in an order no replay can repeat (docs/reliability.md).
+ */
+export const DEFAULT_WORKFLOW_CACHE_SIZE = 0;
+
 export interface NppWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -48,6 +55,8 @@ export interface NppWorkerOptions {
   workflowBundlePath?: string;
   /** Recording downloads this process runs at once (default DEFAULT_ARCHIVE_CONCURRENCY). */
   archiveConcurrency?: number;
+  /** Workflow runs kept in memory between tasks (default DEFAULT_WORKFLOW_CACHE_SIZE). */
+  workflowCacheSize?: number;
   /** OpenTelemetry's interceptors and workflow span sink, when tracing is on (startTracing). */
   tracing?: Tracing;
 }
@@ -110,6 +119,7 @@ function createNppWorker(options: NppWorkerOptions & { taskQueue: string }): Pro
     activities: createActivities(options.activities),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...tracingOptions(options),
+    maxCachedWorkflows: options.workflowCacheSize ?? DEFAULT_WORKFLOW_CACHE_SIZE,
     // Activities wait on NPP's HTTP answers, not on CPU: many may run at once.
     maxConcurrentActivityTaskExecutions: 200,
     // On SIGTERM, NPP calls in flight (at most 10 s each) finish before their activities are cancelled.
@@ -159,6 +169,8 @@ export interface WorkerConfig {
   webhookInWorker: boolean;
   /** Recording downloads at once (NPP_ARCHIVE_CONCURRENCY). */
   archiveConcurrency: number;
+  /** Workflow runs kept in memory between tasks (NPP_WORKFLOW_CACHE_SIZE). */
+  workflowCacheSize: number;
   /** Signs the notifications sent to sessions' notifyUrl (NPP_NOTIFY_SECRET); without it none is sent. */
   notifySecret?: string;
 }
@@ -174,12 +186,16 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
   const archiveConcurrency = env.NPP_ARCHIVE_CONCURRENCY?.trim();
   if (archiveConcurrency && !/^[1-9]\d{0,3}$/.test(archiveConcurrency))
     throw new Error(`NPP_ARCHIVE_CONCURRENCY is not a whole number from 1 to 9999: ${archiveConcurrency}`);
+  const workflowCacheSize = env.NPP_WORKFLOW_CACHE_SIZE?.trim();
+  if (workflowCacheSize && !/^\d{1,5}$/.test(workflowCacheSize))
+    throw new Error(`NPP_WORKFLOW_CACHE_SIZE is not a whole number from 0 to 99999: ${workflowCacheSize}`);
   return {
     taskQueue,
     ...(metricsPort ? { metricsBindAddress: `${env.WORKER_METRICS_HOST?.trim() || '127.0.0.1'}:${metricsPort}` } : {}),
     ...(publicUrl && secret ? { callbacks: { publicUrl, secret } } : {}),
     webhookInWorker: /^(1|true|yes)$/i.test(env.WEBHOOK_IN_WORKER ?? ''),
     archiveConcurrency: archiveConcurrency ? Number(archiveConcurrency) : DEFAULT_ARCHIVE_CONCURRENCY,
+    workflowCacheSize: workflowCacheSize ? Number(workflowCacheSize) : DEFAULT_WORKFLOW_CACHE_SIZE,
     ...(env.NPP_NOTIFY_SECRET?.trim() ? { notifySecret: env.NPP_NOTIFY_SECRET.trim() } : {}),
   };
 }
@@ -217,6 +233,7 @@ async function runWorkerProcess(): Promise<void> {
     },
     dataConverter,
     archiveConcurrency: config.archiveConcurrency,
+    workflowCacheSize: config.workflowCacheSize,
     ...(tracing ? { tracing } : {}),
   });
   const webhook = config.webhookInWorker
