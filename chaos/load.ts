@@ -2,7 +2,7 @@
 // through the simulator (which pushes their callbacks to the webhook), and its end brought about.
 // Every app-side call is retried as an app would while parts of the deployment are down.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CallBackClient } from '../src/client/callBacks.ts';
 import type { SessionClient } from '../src/client/sessions.ts';
 import { callBackStateQuery, callBackWorkflowId } from '../src/contract/callBack.ts';
@@ -89,11 +89,19 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
     );
     if (!bound.virtualNum || bound.status === 'failed') return run;
     if (plan.ending !== 'ttl') ctx.open.set(plan.sessionKey, { plan, state: bound });
-    if (plan.extraReference) {
-      await retrying(`${plan.sessionKey} addReference`, () =>
+    // The session may refuse a further reference (the platform failed it for good): an app goes on
+    // with the one it holds.
+    const extraTaken =
+      plan.extraReference &&
+      (await retrying(`${plan.sessionKey} addReference`, () =>
         handle.executeUpdate(addReferenceUpdate, { updateId: `${plan.sessionKey}-add` }),
-      );
-    }
+      ).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof WorkflowUpdateFailedError) return false;
+          throw error;
+        },
+      ));
     for (const call of plan.calls) {
       run.callIds.push(await placeCall(plan, bound, call, ctx));
       // Calls come some seconds apart, so sessions stay open across the faults.
@@ -101,7 +109,7 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
     }
     for (let i = 0; i < plan.callBacks; i++) run.callBackWorkflowIds.push(await runCallBack(plan, i, ctx));
     ctx.open.delete(plan.sessionKey);
-    if (plan.extraReference) await release(plan, ctx, 'extra');
+    if (extraTaken) await release(plan, ctx, 'extra');
     if (plan.ending === 'close') {
       // The update id makes a retried close the same close: Temporal deduplicates it.
       await updateUnlessEnded(handle, `${plan.sessionKey} close`, () =>
@@ -112,7 +120,7 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
       // says how many it still holds, and the app gives back each one.
       for (let i = 0; i < 5; i++) {
         const held = await release(plan, ctx, `last-${i}`);
-        if (held === undefined || held.heldReferences === 0) break;
+        if (held === undefined || (held !== 'failed' && held.heldReferences === 0)) break;
       }
     }
   } catch (error) {
@@ -141,12 +149,18 @@ function startSession(plan: SessionPlan, ctx: LoadContext) {
   );
 }
 
-/** One releaseReference; its result, or undefined when the session already ends. */
-function release(plan: SessionPlan, ctx: LoadContext, which: string): Promise<ReferenceResult | undefined> {
+/**
+ * One releaseReference; its result, undefined when the session already ends, or `failed` when the
+ * session answered that it could not give the reference back (the app may ask again, by a new id).
+ */
+function release(plan: SessionPlan, ctx: LoadContext, which: string): Promise<ReferenceResult | undefined | 'failed'> {
   const handle = ctx.client.workflow.getHandle(sessionWorkflowId(plan.sessionKey));
   return updateUnlessEnded(handle, `${plan.sessionKey} releaseReference`, () =>
     handle.executeUpdate(releaseReferenceUpdate, { updateId: `${plan.sessionKey}-release-${which}` }),
-  );
+  ).catch((error: unknown) => {
+    if (error instanceof WorkflowUpdateFailedError) return 'failed' as const;
+    throw error;
+  });
 }
 
 /**

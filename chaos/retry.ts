@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 
 /**
  * Runs `fn` until it succeeds, as an app would around its own calls while workers, the webhook and
- * Temporal are being killed: at most `attempts` tries, `delayMs` apart. The last error is thrown.
+ * Temporal are being killed: at most `attempts` tries, `delayMs` apart. The last error is thrown. A
+ * failed update is the workflow's answer, not a fault: it is thrown at once (the same update id
+ * would only answer the same failure again).
  */
 export async function retrying<T>(what: string, fn: () => Promise<T>, attempts = 60, delayMs = 1000): Promise<T> {
   let last: unknown;
@@ -10,6 +13,7 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, attempts =
     try {
       return await fn();
     } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) throw error;
       last = error;
       if (attempt < attempts) await sleep(delayMs);
     }
