@@ -103,7 +103,9 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
         },
       ));
     for (const call of plan.calls) {
-      run.callIds.push(await placeCall(plan, bound, call, ctx));
+      const callId = await placeCall(plan, bound, call, ctx);
+      if (callId === undefined) break;
+      run.callIds.push(callId);
       // Calls come some seconds apart, so sessions stay open across the faults.
       await sleep(1000 + (call.durationSeconds % 5) * 1000);
     }
@@ -196,32 +198,46 @@ export async function placeProbeCalls(ctx: LoadContext, count: number): Promise<
   for (const { plan, state } of [...ctx.open.values()].slice(0, count)) {
     const call = { caller: plan.mode === 'AXB' ? 'A' : 'outside', outcome: 'answered', durationSeconds: 5 } as const;
     await placeCall(plan, state, call, ctx).then(
-      () => placed++,
+      (callId) => {
+        if (callId !== undefined) placed++;
+      },
       () => undefined,
     );
   }
   return placed;
 }
 
+/**
+ * Places one call through the session's number; undefined when the session already ended on its own
+ * and gave the number back (its TTL passed before the call, as for an app that calls too late).
+ */
 async function placeCall(
   plan: SessionPlan,
   bound: SessionState,
   call: SessionPlan['calls'][number],
   ctx: LoadContext,
-): Promise<string> {
+): Promise<string | undefined> {
   const who =
     call.caller === 'outside'
       ? { caller: runNumber(ctx.seed % 1000, plan.index, 2) }
       : { party: call.caller, bindId: bound.bindId };
-  const answer = await retrying(`${plan.sessionKey} call`, () =>
-    postJson<{ CallId: string }>(`${ctx.simulatorUrl}/_sim/calls`, {
-      virtualNum: bound.virtualNum,
-      ...who,
-      outcome: call.outcome,
-      durationSeconds: call.durationSeconds,
-    }),
-  );
-  return answer.CallId;
+  const answer = await retrying(`${plan.sessionKey} call`, async () => {
+    try {
+      return await postJson<{ CallId: string }>(`${ctx.simulatorUrl}/_sim/calls`, {
+        virtualNum: bound.virtualNum,
+        ...who,
+        outcome: call.outcome,
+        durationSeconds: call.durationSeconds,
+      });
+    } catch (error) {
+      if (!String(error).includes('virtual number is not bound')) throw error;
+      const handle = ctx.client.workflow.getHandle(sessionWorkflowId(plan.sessionKey));
+      const { status } = await handle.query(sessionStateQuery);
+      if (status === 'open' || status === 'in-progress') throw error;
+      return undefined;
+    }
+  });
+  return answer?.CallId;
 }
 
 /** A callback call beside the session, driven to its end through the simulator. */
