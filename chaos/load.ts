@@ -85,7 +85,8 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
         const state = await handle.query(sessionStateQuery);
         return state.virtualNum || state.status === 'failed' || state.status === 'closed' ? state : undefined;
       },
-      180_000,
+      // Under every fault at once on two cores a bind can take minutes; the session's TTL bounds it anyway.
+      600_000,
     );
     if (!bound.virtualNum || bound.status === 'failed') return run;
     if (plan.ending !== 'ttl') ctx.open.set(plan.sessionKey, { plan, state: bound });
