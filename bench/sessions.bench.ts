@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import proto from '@temporalio/proto';
+import type { SessionClient } from '../src/client/sessions.ts';
 import type { BenchContext, Benchmark } from './context.ts';
 import { compareLoad, type LoadVariant, percentile } from './load.ts';
 import type { SimulatorProcess } from './simulator.ts';
@@ -15,6 +16,11 @@ import { emptyWorkflow } from './workflows.ts';
 // sessions and empty workflows are counted: what one session costs the server.
 
 const CONCURRENT = 8;
+/**
+ * The third variant's worker cache (NPP_WORKFLOW_CACHE_SIZE): what the product's default of none
+ * costs, beside the same sessions on workers that keep their runs in memory (docs/reliability.md).
+ */
+const CACHED_WORKFLOWS = 1000;
 const runId = randomUUID().slice(0, 8);
 let sessionCount = 0;
 
@@ -31,9 +37,9 @@ async function simAdmin(sim: SimulatorProcess, path: string, body: object): Prom
   return answer;
 }
 
-async function waitUntilBound(stack: TemporalStack, sessionKey: string): Promise<{ virtualNum: string }> {
+async function waitUntilBound(sessions: SessionClient, sessionKey: string): Promise<{ virtualNum: string }> {
   for (let attempt = 0; attempt < 400; attempt++) {
-    const { virtualNum, status } = await stack.sessions.getSession(sessionKey);
+    const { virtualNum, status } = await sessions.getSession(sessionKey);
     if (virtualNum) return { virtualNum };
     if (status === 'failed' || status === 'closed') throw new Error(`session ${sessionKey} ${status} before binding`);
     await sleep(25);
@@ -44,12 +50,18 @@ async function waitUntilBound(stack: TemporalStack, sessionKey: string): Promise
 /** Milliseconds each phase of the full sessions took, in order. */
 const phases = { 'start + bind': [] as number[], 'call + callbacks': [] as number[], 'close + unbind': [] as number[] };
 
-async function fullSession(stack: TemporalStack, sim: SimulatorProcess, workflowIds: string[]): Promise<void> {
+/** One full session; its phases are timed into `phaseTimes` when given (the product's default workers). */
+async function fullSession(
+  sessions: SessionClient,
+  sim: SimulatorProcess,
+  workflowIds: string[],
+  phaseTimes?: typeof phases,
+): Promise<void> {
   const t0 = performance.now();
   sessionCount++;
   const n = String(sessionCount).padStart(8, '0');
   const src = `0086136${n}`;
-  const { sessionKey, workflowId } = await stack.sessions.startSession({
+  const { sessionKey, workflowId } = await sessions.startSession({
     sessionKey: `bench-${runId}-${n}`,
     mode: 'AXB',
     src,
@@ -58,16 +70,16 @@ async function fullSession(stack: TemporalStack, sim: SimulatorProcess, workflow
     drainSeconds: 0,
   });
   workflowIds.push(workflowId);
-  const { virtualNum } = await waitUntilBound(stack, sessionKey);
+  const { virtualNum } = await waitUntilBound(sessions, sessionKey);
   const t1 = performance.now();
   // The simulator pushes the call's status, hangup and record callbacks to the webhook; wait: true
   // answers once every push was answered, i.e. the webhook had Temporal accept each signal.
   await simAdmin(sim, '/_sim/calls', { virtualNum, caller: src, durationSeconds: 1, wait: true });
   const t2 = performance.now();
-  const state = await stack.sessions.closeSession(sessionKey, { wait: true });
-  phases['start + bind'].push(t1 - t0);
-  phases['call + callbacks'].push(t2 - t1);
-  phases['close + unbind'].push(performance.now() - t2);
+  const state = await sessions.closeSession(sessionKey, { wait: true });
+  phaseTimes?.['start + bind'].push(t1 - t0);
+  phaseTimes?.['call + callbacks'].push(t2 - t1);
+  phaseTimes?.['close + unbind'].push(performance.now() - t2);
   const call = state.calls[0];
   // A session that failed anywhere ends fast: it must not pass for throughput.
   if (state.status !== 'closed' || state.heldReferences !== 0 || state.calls.length !== 1 || !call?.archive) {
@@ -148,11 +160,17 @@ export const sessionsBenchmark: Benchmark = {
     const [stack, sim] = await Promise.all([context.temporal(), context.simulator()]);
     // The recording is ready as the call hangs up, instead of 5 s later as by default.
     await simAdmin(sim, '/_sim/delivery', { recordingDelayMs: 0 });
+    const cached = await stack.startCachingWorkers(CACHED_WORKFLOWS);
     const empty: string[] = [];
     const full: string[] = [];
+    const fullCached: string[] = [];
     const variants: LoadVariant[] = [
       { name: 'empty workflow (start to completed)', op: () => emptyRun(stack, empty) },
-      { name: 'full session (start to unbound)', op: () => fullSession(stack, sim, full) },
+      { name: 'full session (start to unbound)', op: () => fullSession(stack.sessions, sim, full, phases) },
+      {
+        name: `full session, worker caching ${CACHED_WORKFLOWS} runs`,
+        op: () => fullSession(cached.sessions, sim, fullCached),
+      },
     ];
     const options = context.smoke
       ? { rounds: 1, inFlight: 2, durationMs: 1, maxOps: 2, warmupOps: 0 }
@@ -166,7 +184,9 @@ export const sessionsBenchmark: Benchmark = {
     // Every run completes before the histories are read (and none is left open).
     const sample = [...empty.slice(-1), ...full.slice(-3)];
     const counted = await Promise.all(sample.map((workflowId) => countHistory(stack, workflowId)));
-    await Promise.all([...empty, ...full].map((workflowId) => stack.client.workflow.getHandle(workflowId).result()));
+    await Promise.all(
+      [...empty, ...full, ...fullCached].map((workflowId) => stack.client.workflow.getHandle(workflowId).result()),
+    );
     result.details = {
       title: 'history of one run (completed)',
       header: ['run', 'events', 'workflow tasks', 'activity tasks', 'timers', 'signals', 'updates', 'activities'],

@@ -32,6 +32,12 @@ export interface TemporalStack {
   webhookSecret: string;
   /** The worker runtime's Prometheus metrics. */
   metricsUrl: string;
+  /**
+   * A second set of the app's workers in this process, on a task queue of its own, keeping up to
+   * `workflowCacheSize` runs in memory (the stack's own keep none, as the product's default): for a
+   * variant measured beside the stack's. Stopped with the stack.
+   */
+  startCachingWorkers(workflowCacheSize: number): Promise<{ taskQueue: string; sessions: SessionClient }>;
   close(): Promise<void>;
 }
 
@@ -68,19 +74,23 @@ export async function startTemporalStack(sim: SimulatorProcess): Promise<Tempora
 
   const npp = sim.client();
   const workerConnection = await NativeConnection.connect({ address: server.address });
-  const workers = await createNppWorkers({
-    connection: workerConnection,
-    namespace: server.namespace,
-    taskQueue,
-    activities: {
-      client: npp,
-      callbacks: { publicUrl: webhookUrl, secret: webhookSecret },
-      archive: { sink: new DirectorySink(join(workDir, 'recordings')), maxBytes: 200 * 1024 * 1024 },
-    },
-    dataConverter,
-    workflowBundlePath: bundlePath,
-  });
-  const running = workers.run();
+  const startWorkers = async (queue: string, workflowCacheSize?: number) => {
+    const workers = await createNppWorkers({
+      connection: workerConnection,
+      namespace: server.namespace,
+      taskQueue: queue,
+      activities: {
+        client: npp,
+        callbacks: { publicUrl: webhookUrl, secret: webhookSecret },
+        archive: { sink: new DirectorySink(join(workDir, 'recordings')), maxBytes: 200 * 1024 * 1024 },
+      },
+      dataConverter,
+      workflowBundlePath: bundlePath,
+      ...(workflowCacheSize === undefined ? {} : { workflowCacheSize }),
+    });
+    return { workers, running: workers.run() };
+  };
+  const all = [await startWorkers(taskQueue)];
   return {
     client,
     sessions: new SessionClient({ client, taskQueue }),
@@ -89,9 +99,14 @@ export async function startTemporalStack(sim: SimulatorProcess): Promise<Tempora
     webhookUrl,
     webhookSecret,
     metricsUrl,
+    async startCachingWorkers(workflowCacheSize) {
+      const queue = `bench-cached-${randomUUID()}`;
+      all.push(await startWorkers(queue, workflowCacheSize));
+      return { taskQueue: queue, sessions: new SessionClient({ client, taskQueue: queue }) };
+    },
     async close() {
-      workers.shutdown();
-      await running;
+      for (const { workers } of all) workers.shutdown();
+      await Promise.all(all.map(({ running }) => running));
       await webhook.close();
       await connection.close();
       await workerConnection.close();

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectApp } from '../src/client/connect.ts';
 import { awaitOutcomes, type Check, checkRun, settleBindings, simStats } from './checks.ts';
-import { startDeployment } from './deployment/index.ts';
+import { type Deployment, startDeployment } from './deployment/index.ts';
 import { configureSimulatorFaults, type FaultLog, runProcessFaults } from './faults.ts';
 import { CHAOS_TTL, type LoadContext, placeProbeCalls, runLoad } from './load.ts';
 import { planSessions } from './plan.ts';
@@ -45,14 +45,28 @@ const runDir = mkdtempSync(join(tmpdir(), 'npp-chaos-'));
 const startedAt = Date.now();
 log(`${sessions} sessions over ${arrivalSeconds} s, ${workerCount} workers, seed ${seed}; logs in ${runDir}`);
 
-const deployment = await startDeployment({ workers: workerCount, runDir, poolSize: Math.max(200, sessions), log });
-// Ctrl-C or a timeout's SIGTERM still removes every process and the PostgreSQL cluster.
+const starting = new AbortController();
+let deployment: Deployment | undefined;
+// Ctrl-C or a timeout's SIGTERM still removes every process and the PostgreSQL cluster; during the
+// start, the start stops at its next step and removes what it started.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping the deployment (logs in ${runDir})`);
+    if (!deployment) return starting.abort();
     void deployment.stop().finally(() => process.exit(130));
   });
 }
+deployment = await startDeployment({
+  workers: workerCount,
+  runDir,
+  poolSize: Math.max(200, sessions),
+  log,
+  signal: starting.signal,
+}).catch((error: unknown) => {
+  if (!starting.signal.aborted) throw error;
+  log('stopped during the start; everything it started is removed');
+  process.exit(130);
+});
 let exitCode = 1;
 try {
   const app = await connectApp(deployment.appEnv);

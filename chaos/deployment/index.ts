@@ -25,6 +25,8 @@ export interface DeploymentOptions {
   /** Extra environment of the workers and the webhook (e.g. OTEL_* for tracing). */
   extraEnv?: Record<string, string>;
   log: (line: string) => void;
+  /** Aborting stops the start at its next step, after removing what was started. */
+  signal?: AbortSignal;
 }
 
 export interface Deployment {
@@ -48,7 +50,11 @@ const NAMESPACE = 'npp-chaos';
 
 /** Starts everything, in the compose file's order, and answers once every service serves. */
 export async function startDeployment(options: DeploymentOptions): Promise<Deployment> {
-  const { runDir, log } = options;
+  const { runDir } = options;
+  const log = (line: string) => {
+    options.signal?.throwIfAborted();
+    options.log(line);
+  };
   mkdirSync(runDir, { recursive: true });
   const cli = resolveTemporalCli(process.env, log);
   if (cli.type !== 'existing-path') throw new Error('no Temporal CLI: build it with scripts/ensure-temporal-cli.ts');
