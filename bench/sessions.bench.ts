@@ -160,7 +160,7 @@ export const sessionsBenchmark: Benchmark = {
     const [stack, sim] = await Promise.all([context.temporal(), context.simulator()]);
     // The recording is ready as the call hangs up, instead of 5 s later as by default.
     await simAdmin(sim, '/_sim/delivery', { recordingDelayMs: 0 });
-    const cached = await stack.startCachingWorkers(CACHED_WORKFLOWS);
+    const cachedSessions = await stack.startCachingWorkers(CACHED_WORKFLOWS);
     const empty: string[] = [];
     const full: string[] = [];
     const fullCached: string[] = [];
@@ -169,7 +169,7 @@ export const sessionsBenchmark: Benchmark = {
       { name: 'full session (start to unbound)', op: () => fullSession(stack.sessions, sim, full, phases) },
       {
         name: `full session, worker caching ${CACHED_WORKFLOWS} runs`,
-        op: () => fullSession(cached.sessions, sim, fullCached),
+        op: () => fullSession(cachedSessions, sim, fullCached),
       },
     ];
     const options = context.smoke

@@ -37,7 +37,7 @@ export interface TemporalStack {
    * `workflowCacheSize` runs in memory (the stack's own keep none, as the product's default): for a
    * variant measured beside the stack's. Stopped with the stack.
    */
-  startCachingWorkers(workflowCacheSize: number): Promise<{ taskQueue: string; sessions: SessionClient }>;
+  startCachingWorkers(workflowCacheSize: number): Promise<SessionClient>;
   close(): Promise<void>;
 }
 
@@ -102,7 +102,7 @@ export async function startTemporalStack(sim: SimulatorProcess): Promise<Tempora
     async startCachingWorkers(workflowCacheSize) {
       const queue = `bench-cached-${randomUUID()}`;
       all.push(await startWorkers(queue, workflowCacheSize));
-      return { taskQueue: queue, sessions: new SessionClient({ client, taskQueue: queue }) };
+      return new SessionClient({ client, taskQueue: queue });
     },
     async close() {
       for (const { workers } of all) workers.shutdown();

@@ -94,15 +94,11 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
     // with the one it holds.
     const extraTaken =
       plan.extraReference &&
-      (await retrying(`${plan.sessionKey} addReference`, () =>
-        handle.executeUpdate(addReferenceUpdate, { updateId: `${plan.sessionKey}-add` }),
-      ).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof WorkflowUpdateFailedError) return false;
-          throw error;
-        },
-      ));
+      (await orRefused(
+        retrying(`${plan.sessionKey} addReference`, () =>
+          handle.executeUpdate(addReferenceUpdate, { updateId: `${plan.sessionKey}-add` }),
+        ),
+      )) !== 'refused';
     for (const call of plan.calls) {
       const callId = await placeCall(plan, bound, call, ctx);
       if (callId === undefined) break;
@@ -123,7 +119,7 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
       // says how many it still holds, and the app gives back each one.
       for (let i = 0; i < 5; i++) {
         const held = await release(plan, ctx, `last-${i}`);
-        if (held === undefined || (held !== 'failed' && held.heldReferences === 0)) break;
+        if (held === undefined || (held !== 'refused' && held.heldReferences === 0)) break;
       }
     }
   } catch (error) {
@@ -153,15 +149,22 @@ function startSession(plan: SessionPlan, ctx: LoadContext) {
 }
 
 /**
- * One releaseReference; its result, undefined when the session already ends, or `failed` when the
+ * One releaseReference; its result, undefined when the session already ends, or `refused` when the
  * session answered that it could not give the reference back (the app may ask again, by a new id).
  */
-function release(plan: SessionPlan, ctx: LoadContext, which: string): Promise<ReferenceResult | undefined | 'failed'> {
+function release(plan: SessionPlan, ctx: LoadContext, which: string): Promise<ReferenceResult | undefined | 'refused'> {
   const handle = ctx.client.workflow.getHandle(sessionWorkflowId(plan.sessionKey));
-  return updateUnlessEnded(handle, `${plan.sessionKey} releaseReference`, () =>
-    handle.executeUpdate(releaseReferenceUpdate, { updateId: `${plan.sessionKey}-release-${which}` }),
-  ).catch((error: unknown) => {
-    if (error instanceof WorkflowUpdateFailedError) return 'failed' as const;
+  return orRefused(
+    updateUnlessEnded(handle, `${plan.sessionKey} releaseReference`, () =>
+      handle.executeUpdate(releaseReferenceUpdate, { updateId: `${plan.sessionKey}-release-${which}` }),
+    ),
+  );
+}
+
+/** The update's answer, or `refused` when the session answered with a failure (an app goes on). */
+function orRefused<T>(update: Promise<T>): Promise<T | 'refused'> {
+  return update.catch((error: unknown) => {
+    if (error instanceof WorkflowUpdateFailedError) return 'refused' as const;
     throw error;
   });
 }
