@@ -4,7 +4,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
@@ -34,10 +34,16 @@ const callStarted = (callId: string, i: number) => ({
 });
 
 /** Call events until the history is past `events` (signals may share workflow tasks, so count). */
-async function fillHistory(handle: WorkflowHandle, events = 110): Promise<void> {
-  for (let i = 0; (await handle.describe()).historyLength < events; i += 10) {
+async function fillHistory(handle: WorkflowHandleWithFirstExecutionRunId, events = 110): Promise<void> {
+  // Counts the first run only: once it continued as new, the next run's shorter history must not
+  // keep the filling going (it would continue as new in turn, run after run).
+  const firstRun = handle.client.getHandle(handle.workflowId, handle.firstExecutionRunId);
+  for (let i = 0; i < 1_000; i += 10) {
+    const { historyLength, status } = await firstRun.describe();
+    if (historyLength >= events || status.name !== 'RUNNING') return;
     for (let k = i; k < i + 10; k++) await handle.signal(callStatusSignal, callStarted(`filler-${k}`, k));
   }
+  throw new Error(`the first run never reached ${events} history events`);
 }
 
 /**
