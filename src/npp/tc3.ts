@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 /** What TC3-HMAC-SHA256 signs: the request as sent, plus the credentials. */
 export interface Tc3SignInput {
@@ -21,12 +21,32 @@ export interface Tc3SignInput {
 export const TC3_ALGORITHM = 'TC3-HMAC-SHA256';
 export const TC3_SIGNED_HEADERS = 'content-type;host';
 
-const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+const sha256Hex = (data: string | Buffer): string => hash('sha256', data, 'hex');
 const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
+
+const SECONDS_PER_DAY = 86_400;
+let cachedDate = { day: Number.NaN, date: '' };
 
 /** `YYYY-MM-DD` in UTC, the date part of the credential scope. */
 export function tc3Date(timestamp: number): string {
-  return new Date(timestamp * 1000).toISOString().slice(0, 10);
+  // Formatting a date costs more than the rest of the scope: it changes once a day.
+  const day = Math.floor(timestamp / SECONDS_PER_DAY);
+  if (day !== cachedDate.day) cachedDate = { day, date: new Date(timestamp * 1000).toISOString().slice(0, 10) };
+  return cachedDate.date;
+}
+
+/**
+ * The key derived from the secret for one date and service (three of a request's four HMACs). It
+ * changes once a day, so the last one is kept: one entry, compared field by field, holding nothing
+ * the caller's config does not already hold.
+ */
+let cachedKey: { secretKey: string; date: string; service: string; key: Buffer } | undefined;
+function signingKey(secretKey: string, date: string, service: string): Buffer {
+  const last = cachedKey;
+  if (last && last.date === date && last.service === service && last.secretKey === secretKey) return last.key;
+  const key = hmac(hmac(hmac(`TC3${secretKey}`, date), service), 'tc3_request');
+  cachedKey = { secretKey, date, service, key };
+  return key;
 }
 
 /** The hex signature of a request (Tencent Cloud API 3.0, TC3-HMAC-SHA256). */
@@ -43,8 +63,9 @@ export function tc3Signature(input: Tc3SignInput): string {
   const date = tc3Date(input.timestamp);
   const scope = `${date}/${input.service}/tc3_request`;
   const stringToSign = [TC3_ALGORITHM, String(input.timestamp), scope, sha256Hex(canonicalRequest)].join('\n');
-  const signingKey = hmac(hmac(hmac(`TC3${input.secretKey}`, date), input.service), 'tc3_request');
-  return createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest('hex');
+  return createHmac('sha256', signingKey(input.secretKey, date, input.service))
+    .update(stringToSign, 'utf8')
+    .digest('hex');
 }
 
 /** The Authorization header value for a request. */

@@ -15,6 +15,7 @@ interface Case {
   body: string;
   timestamp: number;
   sessionToken?: string;
+  secretKey?: string;
 }
 
 const SECRET_ID = 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE';
@@ -94,7 +95,7 @@ function official(c: Case, payload: unknown): string {
     timestamp: c.timestamp,
     service: url.hostname.split('.')[0] ?? '',
     secretId: SECRET_ID,
-    secretKey: SECRET_KEY,
+    secretKey: c.secretKey ?? SECRET_KEY,
     multipart: false,
     boundary: '',
     headers: {
@@ -108,7 +109,7 @@ function ours(c: Case): string {
   const url = new URL(c.url);
   return tc3Authorization({
     secretId: SECRET_ID,
-    secretKey: SECRET_KEY,
+    secretKey: c.secretKey ?? SECRET_KEY,
     service: url.hostname.split('.')[0] ?? '',
     host: url.hostname,
     timestamp: c.timestamp,
@@ -138,6 +139,27 @@ describe('tc3Authorization matches the official SDK signer', () => {
     const [before, after] = [cases[5], cases[6]].map((c) => ours(c as Case));
     expect(before).toContain(`/2024-12-31/npp/tc3_request`);
     expect(after).toContain(`/2025-01-01/npp/tc3_request`);
+  });
+
+  it('keeps matching when the secret, the service or the day changes from one request to the next', () => {
+    // The derived key and the date are kept between requests: each change must be noticed.
+    const base = { body: '{"BizAppId":"app"}', url: 'https://npp.tencentcloudapi.com/', timestamp: 1700000000 };
+    const sequence: Case[] = [
+      { ...base, name: 'first' },
+      { ...base, name: 'other secret', secretKey: 'another-secret-key' },
+      { ...base, name: 'first secret again' },
+      { ...base, name: 'other service', url: 'https://sms.tencentcloudapi.com/' },
+      { ...base, name: 'next day', timestamp: 1700000000 + 86_400 },
+      { ...base, name: 'back to the first day' },
+    ];
+    const signatures = sequence.map((c) => {
+      const signed = ours(c);
+      expect(signed, c.name).toBe(official(c, Buffer.from(c.body, 'utf8')));
+      return signed;
+    });
+    // first, other secret, other service, next day; the two returns sign as the first did.
+    expect(new Set(signatures).size).toBe(4);
+    expect([signatures[2], signatures[5]]).toEqual([signatures[0], signatures[0]]);
   });
 
   it('is sensitive to every byte of the body', () => {
