@@ -20,8 +20,8 @@ import { findWorkflowId, signalWorkflow, type VisibilityRetry, withDeadline } fr
 
 export interface CallbackRouteOptions {
   client: Client;
-  secrets: WebhookSecrets;
-  sharedToken?: string;
+  /** Whether a request bears a valid callback token (callbackTokenCheck). */
+  authorized: (request: FastifyRequest) => boolean;
   metrics: WebhookMetrics;
   visibilityRetry: VisibilityRetry;
   temporalTimeoutMs: number;
@@ -54,8 +54,7 @@ export function kindLabel(request: FastifyRequest): string {
  * prefix, e.g. `app.register(callbackRoutesPlugin, { prefix: CALLBACK_PATH_PREFIX, ...options })`.
  */
 export async function callbackRoutesPlugin(app: FastifyInstance, options: CallbackRouteOptions): Promise<void> {
-  const { metrics, client, temporalTimeoutMs } = options;
-  const secrets = acceptedSecrets(options.secrets);
+  const { metrics, client, temporalTimeoutMs, authorized } = options;
   const callRoutes = new CallRoutes();
 
   const reject = (request: FastifyRequest, reply: FastifyReply, status: number, error: string, reason?: string) => {
@@ -63,8 +62,6 @@ export async function callbackRoutesPlugin(app: FastifyInstance, options: Callba
     request.log.info({ kind: kindLabel(request), status, error, reason }, 'callback rejected');
     return reply.code(status).send(reason === undefined ? { error } : { error, reason });
   };
-
-  const authorized = (request: CallbackRequest): boolean => bearsCallbackToken(request, secrets, options.sharedToken);
 
   // Runs before the body is read: an unauthenticated sender gets nothing parsed.
   const admit = async (request: CallbackRequest, reply: FastifyReply) => {
@@ -170,6 +167,26 @@ export async function callbackRoutesPlugin(app: FastifyInstance, options: Callba
     app.route<CallbackRoute>({ method: 'POST', url, onRequest: admit, handler: handle });
     app.route<CallbackRoute>({ method: [...OTHER_METHODS], url, exposeHeadRoute: false, handler: methodNotAllowed });
   }
+}
+
+/**
+ * The callback token check of one server, its verdict kept per request: the rate limit (which never
+ * counts the platform's callbacks) and the route both ask, and the HMAC is computed once.
+ */
+export function callbackTokenCheck(
+  secrets: WebhookSecrets,
+  sharedToken: string | undefined,
+): (request: FastifyRequest) => boolean {
+  const accepted = acceptedSecrets(secrets);
+  const verdicts = new WeakMap<FastifyRequest, boolean>();
+  return (request) => {
+    let verdict = verdicts.get(request);
+    if (verdict === undefined) {
+      verdict = bearsCallbackToken(request, accepted, sharedToken);
+      verdicts.set(request, verdict);
+    }
+    return verdict;
+  };
 }
 
 /**

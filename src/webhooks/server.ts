@@ -4,8 +4,8 @@ import Fastify, { type FastifyError, type FastifyInstance, LogController } from 
 import type { Logger } from 'pino';
 import { type CodecServerOptions, codecServerPlugin } from '../codec/codecServer.ts';
 import { CALLBACK_PATH_PREFIX } from '../npp/callbacks/urls.ts';
-import { bearsCallbackToken, callbackRoutesPlugin, kindLabel } from './callbackRoutes.ts';
-import { acceptedSecrets, type WebhookSecrets } from './config.ts';
+import { callbackRoutesPlugin, callbackTokenCheck, kindLabel } from './callbackRoutes.ts';
+import type { WebhookSecrets } from './config.ts';
 import {
   DEFAULT_INGRESS_LIMITS,
   type IngressLimits,
@@ -54,8 +54,8 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
     ...serverLimitOptions(limits),
     ...(options.trustProxy === undefined ? {} : { trustProxy: trustProxyOption(options.trustProxy) }),
   }) as unknown as FastifyInstance;
-  const secrets = acceptedSecrets(options.secrets);
-  registerIngressProtection(app, limits, (request) => bearsCallbackToken(request, secrets, options.sharedToken));
+  const authorized = callbackTokenCheck(options.secrets, options.sharedToken);
+  registerIngressProtection(app, limits, authorized);
   const metrics = createWebhookMetrics();
 
   // The platform posts JSON; form-encoded bodies are accepted too. Nothing else (not text/plain).
@@ -102,8 +102,7 @@ export function createWebhookServer(options: WebhookServerOptions): FastifyInsta
     await routes.register(callbackRoutesPlugin, {
       prefix: CALLBACK_PATH_PREFIX,
       client: options.client,
-      secrets: options.secrets,
-      ...(options.sharedToken === undefined ? {} : { sharedToken: options.sharedToken }),
+      authorized,
       metrics,
       visibilityRetry: options.visibilityRetry ?? { attempts: 5, delayMs: 200 },
       temporalTimeoutMs: options.temporalTimeoutMs ?? 5000,
