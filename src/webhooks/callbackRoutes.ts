@@ -193,7 +193,7 @@ export function callbackTokenCheck(
  * Whether the request carries a valid callback token: signed for the workflow its path names, or the
  * console-default shared token. Only the platform (given the URLs by the worker) can send one.
  */
-export function bearsCallbackToken(
+function bearsCallbackToken(
   request: Pick<FastifyRequest, 'params' | 'query'>,
   secrets: readonly string[],
   sharedToken: string | undefined,
