@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TemporalStack } from './temporalStack.ts';
+import type { SessionClient } from '../src/client/sessions.ts';
 
 /** A bench session that has bound its virtual number. */
 export interface BoundSession {
@@ -9,11 +9,11 @@ export interface BoundSession {
 }
 
 /**
- * Starts `count` AXB sessions named `bench-<label>-…` and waits until each has bound. `numberBase`
+ * Starts `count` AXB sessions (through `sessions`, so on its task queue) named `bench-<label>-…` and waits until each has bound. `numberBase`
  * (a 7-digit prefix such as `0086135`) keeps one benchmark's numbers apart from another's.
  */
 export async function startBoundSessions(
-  stack: TemporalStack,
+  sessions: SessionClient,
   count: number,
   label: string,
   numberBase: string,
@@ -22,7 +22,7 @@ export async function startBoundSessions(
   const number = (side: string, index: number) => `${numberBase}${side}0000${String(index).padStart(4, '0')}`;
   const started = await Promise.all(
     Array.from({ length: count }, (_, index) =>
-      stack.sessions.startSession({
+      sessions.startSession({
         sessionKey: `bench-${label}-${stamp}-${index}`,
         mode: 'AXB',
         src: number('5', index),
@@ -36,7 +36,7 @@ export async function startBoundSessions(
   return Promise.all(
     started.map(async ({ sessionKey, workflowId }) => {
       for (let attempt = 0; attempt < 100; attempt++) {
-        const { bindId } = await stack.sessions.getSession(sessionKey);
+        const { bindId } = await sessions.getSession(sessionKey);
         if (bindId) return { sessionKey, workflowId, bindId };
         await sleep(100);
       }

@@ -122,7 +122,11 @@ export interface SessionInput {
   drainSeconds?: number;
   /** BizAppId when it differs from the worker's NPP_BIZ_APP_ID. */
   bizAppId?: string;
-  /** Continue-as-new once history reaches this many events (Temporal's own suggestion always applies). */
+  /**
+   * Continue-as-new once history reaches this many events, 100 to 50,000 (Temporal's own suggestion
+   * always applies). Default 1,000 (sessions started on 0.2.0 or later): each workflow task replays
+   * its run's history, so a shorter run keeps tasks cheap.
+   */
   continueAsNewAfterEvents?: number;
   /**
    * Where to POST the session's events (bound, call started/answered/ended, recording archived,

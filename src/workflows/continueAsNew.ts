@@ -1,6 +1,13 @@
 // The continue-as-new rule both long-lived workflows follow. Imports only @temporalio/workflow.
 import { workflowInfo } from '@temporalio/workflow';
 
+/**
+ * History events after which a session continues as new when its input names no other limit. A
+ * workflow task replays the run's whole history first (the workers keep no run in memory), at about
+ * a millisecond per signal: this keeps a task well under a second, and far from its 10 s timeout.
+ */
+export const SESSION_RUN_EVENTS = 1_000;
+
 /** Event ids a run hands to the next one: redeliveries come within hours, not thousands of events later. */
 export const MAX_SEEN_EVENT_IDS = 5000;
 

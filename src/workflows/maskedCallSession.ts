@@ -23,9 +23,10 @@ import {
 } from '../contract/session.ts';
 import { CallLog } from './callLog.ts';
 import { applyHangup, applyKeyPress, applyRecording, applyStatus } from './calls.ts';
-import { continueAsNewDue } from './continueAsNew.ts';
+import { continueAsNewDue, SESSION_RUN_EVENTS } from './continueAsNew.ts';
 import { bindFailed, failureOf } from './failures.ts';
 import { NOTIFY_FINAL_WAIT_MS } from './notificationQueue.ts';
+import { isPatched } from './patches.ts';
 import { RecordingArchiver } from './recordingArchiver.ts';
 import { SessionReferences } from './references.ts';
 import { handOver, newSession } from './sessionCarryOver.ts';
@@ -43,6 +44,8 @@ import { expiryAtBind, extendedExpiry, msUntilExpiry, slidExpiry } from './ttl.t
  */
 export async function maskedCallSession(rawInput: SessionInput): Promise<SessionState> {
   const input = resolveSessionInput(rawInput);
+  const runEvents =
+    input.continueAsNewAfterEvents ?? (isPatched('boundedSessionRuns') ? SESSION_RUN_EVENTS : undefined);
   const { state, seenEventIds, bizIdsIssued, archivesHandedOver } = input.carried ?? newSession(input);
   const notifier = new SessionNotifier(input.notifyUrl, state, input.carried?.notifications);
   const display = new SessionDisplay(state, input, () => notifier.notice());
@@ -165,7 +168,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
         endReason = 'ttl-expired';
         return;
       }
-      if (continueAsNewDue(input.continueAsNewAfterEvents)) {
+      if (continueAsNewDue(runEvents)) {
         // An update cannot move to the next run: let those in flight finish first. Archiving can take
         // hours, so it is handed over instead. The session may end meanwhile (close, TTL): then it ends.
         await condition(() => endReason !== undefined || allHandlersFinished(), remaining);
@@ -184,7 +187,7 @@ export async function maskedCallSession(rawInput: SessionInput): Promise<Session
         }
         continue;
       }
-      await condition(() => endReason !== undefined || continueAsNewDue(input.continueAsNewAfterEvents), remaining);
+      await condition(() => endReason !== undefined || continueAsNewDue(runEvents), remaining);
     }
   }
 

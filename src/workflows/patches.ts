@@ -20,8 +20,17 @@ export interface PatchEntry {
   why: string;
 }
 
-/** Every patch in force, by name. Empty in 0.1.0, the first release. */
-export const PATCHES = {} as const satisfies Record<string, PatchEntry>;
+/** Every patch in force, by name. 0.1.0, the first release, had none. */
+export const PATCHES = {
+  boundedSessionRuns: {
+    id: 'npp-bounded-session-runs',
+    since: '0.2.0',
+    why:
+      'a session continues as new after SESSION_RUN_EVENTS history events even when its input sets no ' +
+      'limit: workers keep no run in memory, so every workflow task replays the whole run, and a ' +
+      'session of thousands of callbacks made each task cost seconds and time out',
+  },
+} as const satisfies Record<string, PatchEntry>;
 
 /** The name of a registered patch. */
 export type PatchName = keyof typeof PATCHES;

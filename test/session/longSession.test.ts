@@ -17,6 +17,7 @@ import {
   sessionStateQuery,
 } from '../../src/contract/session.ts';
 import { CALL_IDS_SEARCHABLE, CALLS_CARRIED } from '../../src/workflows/calls.ts';
+import { SESSION_RUN_EVENTS } from '../../src/workflows/continueAsNew.ts';
 import { test } from '../helpers/fixtures.ts';
 import { recordHistoryIfAsked } from '../helpers/histories.ts';
 import { addFault, phone, simBindings, startSession, waitUntilBound } from '../helpers/session.ts';
@@ -33,15 +34,22 @@ const callStarted = (callId: string, i: number) => ({
   timestamp: 1_800_000_000 + i,
 });
 
-/** Call events until the history is past `events` (signals may share workflow tasks, so count). */
-async function fillHistory(handle: WorkflowHandleWithFirstExecutionRunId, events = 110): Promise<void> {
+/**
+ * Call events until the first run's history is past `events` or it continued as new; answers how
+ * many calls were started (signals may share workflow tasks, so the history is counted).
+ */
+async function fillHistory(handle: WorkflowHandleWithFirstExecutionRunId, events = 110): Promise<number> {
   // Counts the first run only: once it continued as new, the next run's shorter history must not
   // keep the filling going (it would continue as new in turn, run after run).
   const firstRun = handle.client.getHandle(handle.workflowId, handle.firstExecutionRunId);
-  for (let i = 0; i < 1_000; i += 10) {
+  for (let sent = 0; sent < 5_000; sent += 10) {
     const { historyLength, status } = await firstRun.describe();
-    if (historyLength >= events || status.name !== 'RUNNING') return;
-    for (let k = i; k < i + 10; k++) await handle.signal(callStatusSignal, callStarted(`filler-${k}`, k));
+    if (historyLength >= events || status.name !== 'RUNNING') return sent;
+    await Promise.all(
+      Array.from({ length: 10 }, (_, k) =>
+        handle.signal(callStatusSignal, callStarted(`filler-${sent + k}`, sent + k)),
+      ),
+    );
   }
   throw new Error(`the first run never reached ${events} history events`);
 }
@@ -137,6 +145,29 @@ describe('maskedCallSession continuing as new', () => {
     expect((await handle.describe()).runId).toBe(handle.firstExecutionRunId);
     await expectReplays(handle, [handle.firstExecutionRunId], 'maskedCallSession-close-before-continue.json');
   }, 60_000);
+
+  test('continues as new after SESSION_RUN_EVENTS history events when its input names no limit', async ({
+    worker: { client, taskQueue },
+  }) => {
+    const handle = await startSession(client, taskQueue, { mode: 'XB', dst: phone() });
+    await waitUntilBound(handle);
+    const calls = await fillHistory(handle, SESSION_RUN_EVENTS + 200);
+
+    await expect
+      .poll(async () => (await handle.describe()).runId, { timeout: 10_000 })
+      .not.toBe(handle.firstExecutionRunId);
+    const first = await client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
+    expect(first.status.name).toBe('CONTINUED_AS_NEW');
+    expect(first.historyLength).toBeGreaterThanOrEqual(SESSION_RUN_EVENTS);
+    // Stopped at the limit (past it by the signals that came meanwhile), not at Temporal's suggestion.
+    expect(first.historyLength).toBeLessThan(SESSION_RUN_EVENTS * 1.5);
+
+    const closed = await handle.executeUpdate(closeSessionUpdate);
+    expect(closed).toMatchObject({ status: 'closed', closedReason: 'closed-by-app', heldReferences: 0 });
+    expect(closed.calls.length + (closed.earlierCalls?.count ?? 0)).toBe(calls);
+    const runIds = [handle.firstExecutionRunId, (await handle.describe()).runId];
+    await expectReplays(handle, runIds, 'maskedCallSession-bounded-run.json');
+  }, 120_000);
 
   test('hands a recording whose archiving is still under way over to the next run', async ({ npp }) => {
     const recording = Buffer.from('RIFF-session-recording-handed-over');
