@@ -11,7 +11,7 @@ import { compareLoad, type LoadVariant } from './load.ts';
 // their per-session URLs. Every answer that is not 2xx (or signal that throws) is counted with its
 // reason: below the server's capacity there must be none.
 
-const SESSIONS = 8;
+const SESSIONS = 32;
 const CALLS_PER_SESSION = 4;
 const SRC = '008613500000001';
 const DST = '008613500000002';

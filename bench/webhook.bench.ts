@@ -12,7 +12,7 @@ import type { TemporalStack } from './temporalStack.ts';
 // real Temporal server. A per-session URL names its workflow; a console-default URL does not, so the
 // server first finds the workflow by NppBindId in visibility: that lookup is what the last row costs.
 
-const SESSIONS = 4;
+const SESSIONS = 32;
 const CALLS_PER_SESSION = 4;
 const IN_FLIGHT = 8;
 const SECRET = 'bench-webhook-secret-0123456789';
