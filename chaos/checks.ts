@@ -244,10 +244,16 @@ export async function checkRun(input: CheckInput): Promise<Check[]> {
     {
       name: 'load finished its part',
       ok: runs.every((run) => !run.loadError),
-      value: `${runs.filter((run) => !run.loadError).length} of ${runs.length}`,
+      value: `${runs.filter((run) => !run.loadError).length} of ${runs.length}${numberLostNote(runs)}`,
       misses: runs.filter((run) => run.loadError).map((run) => `${run.workflowId}: ${run.loadError}`),
     },
   ];
+}
+
+/** Sessions whose number the platform no longer had while they held it, if any: reported, not failed. */
+function numberLostNote(runs: SessionRun[]): string {
+  const lost = runs.filter((run) => run.numberLost).map((run) => run.workflowId);
+  return lost.length === 0 ? '' : `; ${lost.length} lost their number while holding it: ${lost.join(', ')}`;
 }
 
 /** The state a failed session handed over with its failure (bindFailed's details). */

@@ -19,6 +19,9 @@ import { runNumber, type SessionPlan } from './plan.ts';
 import { retrying, waitFor } from './retry.ts';
 import { getJson, postJson } from './simulatorAdmin.ts';
 
+/** The simulator's answer to a call through a number it has no binding for. */
+const NUMBER_NOT_BOUND = 'virtual number is not bound';
+
 /** Session lifetimes in a chaos run: short, so a binding the platform must expire does so within the run. */
 export const CHAOS_TTL = {
   /** Sessions that end by TTL. */
@@ -55,6 +58,11 @@ export interface SessionRun {
   callIds: string[];
   /** Why the load could not finish its part (the session is still checked). */
   loadError?: string;
+  /**
+   * The platform answered that the session's number was not bound while the session still said it
+   * held it, so the rest of its calls were not placed (docs/reliability.md, "What the runs found").
+   */
+  numberLost?: boolean;
 }
 
 /** Runs every planned session, at most `concurrency` at once. */
@@ -100,7 +108,14 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
         ),
       )) !== 'refused';
     for (const call of plan.calls) {
-      const callId = await placeCall(plan, bound, call, ctx);
+      let callId: string | undefined;
+      try {
+        callId = await placeCall(plan, bound, call, ctx);
+      } catch (error) {
+        if (!String(error).includes(NUMBER_NOT_BOUND)) throw error;
+        run.numberLost = true;
+        break;
+      }
       if (callId === undefined) break;
       run.callIds.push(callId);
       // Calls come some seconds apart, so sessions stay open across the faults.
@@ -234,7 +249,7 @@ async function placeCall(
         durationSeconds: call.durationSeconds,
       });
     } catch (error) {
-      if (!String(error).includes('virtual number is not bound')) throw error;
+      if (!String(error).includes(NUMBER_NOT_BOUND)) throw error;
       const handle = ctx.client.workflow.getHandle(sessionWorkflowId(plan.sessionKey));
       const { status } = await handle.query(sessionStateQuery);
       if (status === 'open' || status === 'in-progress') throw error;
