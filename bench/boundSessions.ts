@@ -30,6 +30,10 @@ export async function startBoundSessions(
         drainSeconds: 0,
         // The benchmark's calls never end (status callbacks only): closing must not wait for them.
         recordingWaitSeconds: 0,
+        // Thousands of callbacks a minute go into each: continuing as new every 1,000 events (the
+        // default) would make all of them continue at once, again and again, and Temporal holds the
+        // signals of a run continuing under such a flood for seconds (docs/benchmarks.md).
+        continueAsNewAfterEvents: 50_000,
       }),
     ),
   );
