@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SessionClient } from '../src/client/sessions.ts';
+import type { TemporalStack } from './temporalStack.ts';
 
 /** A bench session that has bound its virtual number. */
 export interface BoundSession {
@@ -9,15 +9,25 @@ export interface BoundSession {
 }
 
 /**
- * Starts `count` AXB sessions (through `sessions`, so on its task queue) named `bench-<label>-…` and waits until each has bound. `numberBase`
- * (a 7-digit prefix such as `0086135`) keeps one benchmark's numbers apart from another's.
+ * Starts `count` AXB sessions named `bench-<label>-…` for a benchmark that floods them with
+ * callbacks, and waits until each has bound. `numberBase` (a 7-digit prefix such as `0086135`) keeps
+ * one benchmark's numbers apart from another's.
+ *
+ * Thousands of callbacks a minute go into each, far above any call's rate, so two things are set for
+ * the ingress to be what is measured: the sessions run on workers of their own that keep them in
+ * memory (on the product's workers, which keep none, each workflow task would replay a history
+ * growing by thousands of signals, and that cost would set the rates), and they do not continue as
+ * new during the rounds (at the default of 1,000 events all of them would, again and again, and
+ * Temporal holds the signals of a run continuing under such a flood for seconds). docs/benchmarks.md
+ * has the measurements.
  */
-export async function startBoundSessions(
-  sessions: SessionClient,
+export async function startFloodedSessions(
+  stack: TemporalStack,
   count: number,
   label: string,
   numberBase: string,
 ): Promise<BoundSession[]> {
+  const sessions = await stack.startCachingWorkers(count);
   const stamp = Date.now().toString(36);
   const number = (side: string, index: number) => `${numberBase}${side}0000${String(index).padStart(4, '0')}`;
   const started = await Promise.all(
@@ -30,9 +40,6 @@ export async function startBoundSessions(
         drainSeconds: 0,
         // The benchmark's calls never end (status callbacks only): closing must not wait for them.
         recordingWaitSeconds: 0,
-        // Thousands of callbacks a minute go into each: continuing as new every 1,000 events (the
-        // default) would make all of them continue at once, again and again, and Temporal holds the
-        // signals of a run continuing under such a flood for seconds (docs/benchmarks.md).
         continueAsNewAfterEvents: 50_000,
       }),
     ),

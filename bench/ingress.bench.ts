@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { parseCallback, signalParsed } from '../src/npp/callbacks/events.ts';
 import { callbackUrl } from '../src/npp/callbacks/urls.ts';
-import { type BoundSession, startBoundSessions } from './boundSessions.ts';
+import { type BoundSession, startFloodedSessions } from './boundSessions.ts';
 import type { Benchmark } from './context.ts';
 import { compareLoad, type LoadVariant } from './load.ts';
 
@@ -33,12 +33,7 @@ export const ingressBenchmark: Benchmark = {
   description: `status callbacks into ${SESSIONS} running sessions: raw handle.signal() vs the webhook (per-session URL)`,
   async run(context) {
     const stack = await context.temporal();
-    // Thousands of callbacks go into these few sessions: on the product's workers, which keep no run
-    // in memory, each workflow task would replay a history growing by thousands of signals, and
-    // that worker cost, not the ingress, would set the rates (docs/benchmarks.md). Their sessions
-    // run on workers that keep them.
-    const cached = await stack.startCachingWorkers(SESSIONS);
-    const sessions = await startBoundSessions(cached, SESSIONS, 'ingress', '008614');
+    const sessions = await startFloodedSessions(stack, SESSIONS, 'ingress', '008614');
     const base = stack.webhookUrl;
     let sent = 0;
     /** The next event: a round-robin session, one of its few calls, a new timestamp (a new event id). */

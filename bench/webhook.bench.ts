@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { Pool } from 'undici';
 import { callbackUrl } from '../src/npp/callbacks/urls.ts';
 import { createWebhookServer } from '../src/webhooks/server.ts';
-import { type BoundSession, startBoundSessions } from './boundSessions.ts';
+import { type BoundSession, startFloodedSessions } from './boundSessions.ts';
 import type { Benchmark } from './context.ts';
 import { compare, type Variant } from './harness.ts';
 import type { TemporalStack } from './temporalStack.ts';
@@ -38,12 +38,7 @@ export const webhookBenchmark: Benchmark = {
   description: 'callbacks per second through the webhook server into running sessions (real Temporal)',
   async run(context) {
     const stack = await context.temporal();
-    // Thousands of callbacks go into these few sessions: on the product's workers, which keep no run
-    // in memory, each workflow task would replay a history growing by thousands of signals, and
-    // that worker cost, not the ingress, would set the rates (docs/benchmarks.md). Their sessions
-    // run on workers that keep them.
-    const cached = await stack.startCachingWorkers(SESSIONS);
-    const sessions = await startBoundSessions(cached, SESSIONS, 'webhook', '008613');
+    const sessions = await startFloodedSessions(stack, SESSIONS, 'webhook', '008613');
     const app = createWebhookServer({
       client: stack.client,
       secrets: { current: SECRET },
