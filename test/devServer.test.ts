@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerSearchAttributes, startDevServer } from '../src/temporal/devServer.ts';
@@ -29,10 +32,37 @@ describe('dev-server launcher', () => {
     else process.env.TEMPORAL_CLI_PATH = saved;
   });
 
-  it('fails loudly when the server cannot start', async () => {
+  it('fails loudly when the server cannot start (after a second start)', async () => {
     process.env.TEMPORAL_CLI_PATH = '/bin/false';
-    await expect(startDevServer()).rejects.toThrow();
-  });
+    await expect(startDevServer({ log: () => {} })).rejects.toThrow(/did not start within/);
+  }, 20_000);
+
+  it("starts the server again when its first start does not answer within the SDK's 5 s", async () => {
+    const real = resolveTemporalCli(process.env, () => {});
+    if (real.type !== 'existing-path') throw new Error('the test needs the built Temporal CLI');
+    const dir = await mkdtemp(join(tmpdir(), 'npp-slow-cli-'));
+    const starts = join(dir, 'starts');
+    // The first start hangs past the SDK's deadline (and is killed by it); later ones are the real CLI.
+    const slowCli = join(dir, 'temporal');
+    await writeFile(
+      slowCli,
+      `#!/bin/sh\necho start >> '${starts}'\nif [ "$(wc -l < '${starts}')" -eq 1 ]; then exec sleep 30; fi\nexec '${real.path}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    process.env.TEMPORAL_CLI_PATH = slowCli;
+    const logged: string[] = [];
+    const server = await startDevServer({ log: (message) => logged.push(message) });
+    try {
+      const connection = await Connection.connect({ address: server.address, connectTimeout: '5s' });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      expect((await readFile(starts, 'utf8')).trim().split('\n')).toHaveLength(2);
+      expect(logged.join('\n')).toContain('did not answer in time (attempt 1 of 2)');
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('serves the UI, registers search attributes idempotently, and stops: calls then fail', async () => {
     const server = await startDevServer({ ui: true });

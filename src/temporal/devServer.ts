@@ -64,6 +64,28 @@ const ONE_PARTITION_ARGS = [
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<TemporalServer> {
   const executable = resolveTemporalCli(process.env, options.log);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(executable, options);
+    } catch (error) {
+      // The SDK gives the server a fixed 5 s to answer and kills it after; on a loaded machine a
+      // healthy server can miss that, so it gets another start (the next one finds its files cached).
+      if (attempt >= START_ATTEMPTS || !STARTUP_TIMEOUT.test(String((error as Error).message))) throw error;
+      (options.log ?? warn)(
+        `dev server did not answer in time (attempt ${attempt} of ${START_ATTEMPTS}); starting it again`,
+      );
+    }
+  }
+}
+
+const START_ATTEMPTS = 2;
+const warn: CliLog = (message) => process.stderr.write(`[temporal-cli] ${message}\n`);
+const STARTUP_TIMEOUT = /did not start within/;
+
+async function startDevServerOnce(
+  executable: ReturnType<typeof resolveTemporalCli>,
+  options: DevServerOptions,
+): Promise<TemporalServer> {
   const uiPort = options.ui ? (options.uiPort ?? (await freePort())) : undefined;
   const httpPort = await freePort();
   const env = await TestWorkflowEnvironment.createLocal({
