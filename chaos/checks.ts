@@ -121,6 +121,9 @@ export interface CheckInput {
 export async function checkRun(input: CheckInput): Promise<Check[]> {
   const { outcomes, stats, runs } = input;
   const cdrs = (await getJson<{ session: SimCdr[] }>(`${input.simulatorUrl}/_sim/cdrs`)).session;
+  const unbindRequests = runs.some((run) => run.numberLost)
+    ? await getJson<SimRequest[]>(`${input.simulatorUrl}/_sim/requests`)
+    : [];
   const sessionOfCall = callsByWorkflow(outcomes.sessions);
   const failedSessions = [...outcomes.sessions].filter(([, s]) => s instanceof Error || s.status === 'failed');
   // GetVirtualNum's answer lost for good in AXB: the platform bound a number the session cannot name
@@ -244,15 +247,34 @@ export async function checkRun(input: CheckInput): Promise<Check[]> {
     {
       name: 'load finished its part',
       ok: runs.every((run) => !run.loadError),
-      value: `${runs.filter((run) => !run.loadError).length} of ${runs.length}${numberLostNote(runs)}`,
+      value: `${runs.filter((run) => !run.loadError).length} of ${runs.length}${numberLostNote(runs, unbindRequests)}`,
       misses: runs.filter((run) => run.loadError).map((run) => `${run.workflowId}: ${run.loadError}`),
     },
   ];
 }
 
-/** Sessions whose number the platform no longer had while they held it, if any: reported, not failed. */
-function numberLostNote(runs: SessionRun[]): string {
-  const lost = runs.filter((run) => run.numberLost).map((run) => run.workflowId);
+/** A line of the simulator's request log (GET /_sim/requests). */
+export interface SimRequest {
+  /** Unix ms of the simulator's clock: the real one in chaos runs. */
+  at: number;
+  action: string;
+  BindId?: string;
+}
+
+/**
+ * Sessions whose number the platform no longer had while they held it, if any: reported, not failed,
+ * each with the DelVirtualNum requests the platform got for its binding before then (from it or a
+ * session sharing the binding). The load gives back none of a session's references before its calls
+ * are placed, so more of them than sharers' releases is the suspect of docs/reliability.md ("What the
+ * runs found"): a retried unbind whose first attempt the platform had performed.
+ */
+export function numberLostNote(runs: SessionRun[], requests: readonly SimRequest[]): string {
+  const lost = runs.flatMap((run) => {
+    if (!run.numberLost) return [];
+    const { bindId, at } = run.numberLost;
+    const unbinds = requests.filter((r) => r.action === 'DelVirtualNum' && r.BindId === bindId && r.at <= at).length;
+    return [`${run.workflowId} (DelVirtualNum ×${unbinds} on its binding before)`];
+  });
   return lost.length === 0 ? '' : `; ${lost.length} lost their number while holding it: ${lost.join(', ')}`;
 }
 

@@ -60,9 +60,10 @@ export interface SessionRun {
   loadError?: string;
   /**
    * The platform answered that the session's number was not bound while the session still said it
-   * held it, so the rest of its calls were not placed (docs/reliability.md, "What the runs found").
+   * held it, so the rest of its calls were not placed (docs/reliability.md, "What the runs found"):
+   * its binding, and when (unix ms).
    */
-  numberLost?: boolean;
+  numberLost?: { bindId: string; at: number };
 }
 
 /** Runs every planned session, at most `concurrency` at once. */
@@ -113,7 +114,7 @@ async function runSession(plan: SessionPlan, ctx: LoadContext): Promise<SessionR
         callId = await placeCall(plan, bound, call, ctx);
       } catch (error) {
         if (!String(error).includes(NUMBER_NOT_BOUND)) throw error;
-        run.numberLost = true;
+        run.numberLost = { bindId: bound.bindId ?? '', at: Date.now() };
         break;
       }
       if (callId === undefined) break;
