@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { TemporalStack } from './temporalStack.ts';
 
 /** A bench session that has bound its virtual number. */
@@ -46,12 +45,8 @@ export async function startFloodedSessions(
   );
   return Promise.all(
     started.map(async ({ sessionKey, workflowId }) => {
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const { bindId } = await sessions.getSession(sessionKey);
-        if (bindId) return { sessionKey, workflowId, bindId };
-        await sleep(100);
-      }
-      throw new Error(`session ${sessionKey} did not bind within 10 s`);
+      const { bindId } = await sessions.waitUntilBound(sessionKey);
+      return { sessionKey, workflowId, bindId };
     }),
   );
 }

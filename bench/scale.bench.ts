@@ -47,15 +47,8 @@ async function openSessions(stack: TemporalStack, from: number, to: number, runI
       drainSeconds: 0,
       recordingWaitSeconds: 0,
     });
-    for (let attempt = 0; attempt < 600; attempt++) {
-      const { bindId } = await stack.sessions.getSession(sessionKey);
-      if (bindId) {
-        opened.push({ sessionKey, workflowId, bindId });
-        return;
-      }
-      await sleep(100);
-    }
-    throw new Error(`session ${sessionKey} did not bind within 60 s`);
+    const { bindId } = await stack.sessions.waitUntilBound(sessionKey);
+    opened.push({ sessionKey, workflowId, bindId });
   });
   return opened;
 }

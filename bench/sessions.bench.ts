@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import proto from '@temporalio/proto';
 import type { SessionClient } from '../src/client/sessions.ts';
 import type { BenchContext, Benchmark } from './context.ts';
@@ -37,16 +36,6 @@ async function simAdmin(sim: SimulatorProcess, path: string, body: object): Prom
   return answer;
 }
 
-async function waitUntilBound(sessions: SessionClient, sessionKey: string): Promise<{ virtualNum: string }> {
-  for (let attempt = 0; attempt < 400; attempt++) {
-    const { virtualNum, status } = await sessions.getSession(sessionKey);
-    if (virtualNum) return { virtualNum };
-    if (status === 'failed' || status === 'closed') throw new Error(`session ${sessionKey} ${status} before binding`);
-    await sleep(25);
-  }
-  throw new Error(`session ${sessionKey} did not bind within 10 s`);
-}
-
 /** Milliseconds each phase of the full sessions took, in order. */
 const phases = { 'start + bind': [] as number[], 'call + callbacks': [] as number[], 'close + unbind': [] as number[] };
 
@@ -70,7 +59,7 @@ async function fullSession(
     drainSeconds: 0,
   });
   workflowIds.push(workflowId);
-  const { virtualNum } = await waitUntilBound(sessions, sessionKey);
+  const { virtualNum } = await sessions.waitUntilBound(sessionKey);
   const t1 = performance.now();
   // The simulator pushes the call's status, hangup and record callbacks to the webhook; wait: true
   // answers once every push was answered, i.e. the webhook had Temporal accept each signal.

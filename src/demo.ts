@@ -49,8 +49,12 @@ try {
   const started = await app.sessions.startSession({ sessionKey, mode: 'AXB', src, dst, record: true, drainSeconds: 5 });
   const read = () => app.sessions.getSession(sessionKey);
 
-  const bound = await waitFor('the binding', read, (state) => !!state.virtualNum || state.status === 'failed');
-  if (!bound.virtualNum) throw new Error(`binding failed: ${bound.failure?.message ?? bound.status}`);
+  const bound = await app.sessions
+    .waitUntilBound(sessionKey, { timeoutMs: WAIT_LIMIT_MS })
+    .catch(async (error: Error) => {
+      const { failure } = await read();
+      throw new Error(`binding failed: ${failure?.message ?? error.message}`);
+    });
   console.log(`Bound virtual number ${bound.virtualNum} (BindId ${bound.bindId})`);
 
   for (const [party, seconds] of [

@@ -1,5 +1,6 @@
 // Waiting for a session to finish closing: closeSession answers once the session took the request,
-// while the session may still wait for its calls and recordings (status `closing`) before it unbinds.
+// while the session may still wait for its calls and recordings (status `closing`) before it unbinds;
+// with `wait` it answers once the close update does.
 import type { SessionState } from '../contract/session.ts';
 
 /**
@@ -7,10 +8,6 @@ import type { SessionState } from '../contract/session.ts';
  * for the Get400Cdr lookups and an unbinding retried a few times.
  */
 export const DEFAULT_CLOSE_WAIT_MS = 15 * 60_000;
-
-// Unbinding takes one NPP call when nothing is awaited: the first read comes soon, later ones back off.
-const FIRST_POLL_MS = 100;
-const MAX_POLL_MS = 5_000;
 
 /**
  * The session had not closed when the wait ran out; `state` is the last one read. Apps recognise it
@@ -34,21 +31,27 @@ export class SessionCloseTimeoutError extends Error {
 const isFinal = (state: SessionState) => state.status === 'closed' || state.status === 'failed';
 
 /**
- * Answers the session's state once it is `closed` or `failed`, reading it with `read` (backing off
- * from 100 ms to 5 s); throws SessionCloseTimeoutError when `timeoutMs` ran out first.
+ * Answers the session's state once it is `closed` or `failed`. `answer` is the close update's own
+ * result, which Temporal hands over as the session unbinds: nothing is polled, and no query makes
+ * a worker replay the run meanwhile. A run that ended without answering (a session that failed
+ * while closing) is read once with `read`. When `timeoutMs` runs out first, `answer` is aborted
+ * through its signal and SessionCloseTimeoutError carries the state read then.
  */
 export async function waitUntilClosed(
-  first: SessionState,
+  answer: (signal: AbortSignal) => Promise<SessionState>,
   read: () => Promise<SessionState>,
   timeoutMs: number,
 ): Promise<SessionState> {
-  const deadline = Date.now() + timeoutMs;
-  let state = first;
-  for (let pause = FIRST_POLL_MS; !isFinal(state); pause = Math.min(pause * 2, MAX_POLL_MS)) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new SessionCloseTimeoutError(state, timeoutMs);
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
-    state = await read();
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), timeoutMs);
+  try {
+    return await answer(timeout.signal);
+  } catch (error) {
+    if (timeout.signal.aborted) throw new SessionCloseTimeoutError(await read(), timeoutMs);
+    const state = await read();
+    if (isFinal(state)) return state;
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
-  return state;
 }

@@ -2,8 +2,9 @@
 
 export type * from '../contract/callBack.ts';
 export type * from '../contract/session.ts';
+// Types only: the package's run-time surface stays the three clients; the errors are told by their `name`.
+export type { SessionBinding, SessionNotBoundError } from './bindWait.ts';
 export { CallBackClient, type CallBackHandle } from './callBacks.ts';
-// A type only: the package's run-time surface stays the three clients; the error is told by its `name`.
 export type { SessionCloseTimeoutError } from './closeWait.ts';
 export { type ConnectedApp, connectApp } from './connect.ts';
 export {

@@ -26,7 +26,11 @@ import {
 import { maskPhone } from '../phone.ts';
 import type { maskedCallSession } from '../workflows/maskedCallSession.ts';
 import { resolveSessionInput } from '../workflows/sessionInput.ts';
+import { type SessionBinding, waitUntilBound } from './bindWait.ts';
 import { DEFAULT_CLOSE_WAIT_MS, waitUntilClosed } from './closeWait.ts';
+
+/** Default bound of waitUntilBound: a bind retried through a few slow or failed NPP answers. */
+const DEFAULT_BIND_WAIT_MS = 60_000;
 
 export interface AppClientOptions {
   client: Client;
@@ -90,6 +94,18 @@ export class SessionClient {
     return { sessionKey: input.sessionKey, workflowId, runId };
   }
 
+  /**
+   * Waits until the session has bound its virtual number (GetVirtualNum answered) and answers its
+   * BindId and number. Reads what the server keeps of the run, so unlike polling getSession no
+   * worker replays the session meanwhile. Throws SessionNotBoundError when the session ended without
+   * a number (e.g. its bind failed: getSession has the platform's code) or after `timeoutMs`
+   * (default 60 s) while it still tries.
+   */
+  waitUntilBound(sessionKey: string, options: { timeoutMs?: number } = {}): Promise<SessionBinding> {
+    const handle = this.#handle(sessionKey);
+    return waitUntilBound(sessionKey, () => handle.describe(), options.timeoutMs ?? DEFAULT_BIND_WAIT_MS);
+  }
+
   /** The session's state, from the workflow itself (also after it closed). */
   getSession(sessionKey: string): Promise<SessionState> {
     return this.#handle(sessionKey).query(sessionStateQuery);
@@ -98,17 +114,20 @@ export class SessionClient {
   /**
    * Ends the session. Answers its state as soon as the session took the request: `closing` while it
    * waits for its calls to end and their recordings to arrive before unbinding, or already `closed`.
-   * With `wait`, answers only once it is `closed` (the number is released) or `failed`, reading its
-   * state until then (at most `timeoutMs`, default 15 minutes; then SessionCloseTimeoutError).
+   * With `wait`, answers only once it is `closed` (the number is released) or `failed`: the close
+   * update's answer (at most `timeoutMs`, default 15 minutes; then SessionCloseTimeoutError).
    */
   async closeSession(sessionKey: string, options: CloseSessionOptions = {}): Promise<SessionState> {
     const handle = this.#handle(sessionKey);
     // Accepted, not completed: the update itself may answer only after the (bounded) closing wait.
-    await handle.startUpdate(closeSessionUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+    const update = await handle.startUpdate(closeSessionUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
     const read = () => handle.query(sessionStateQuery);
-    const state = await read();
-    if (!options.wait) return state;
-    return waitUntilClosed(state, read, options.timeoutMs ?? DEFAULT_CLOSE_WAIT_MS);
+    if (!options.wait) return read();
+    return waitUntilClosed(
+      (signal) => this.#client.connection.withAbortSignal(signal, () => update.result()),
+      read,
+      options.timeoutMs ?? DEFAULT_CLOSE_WAIT_MS,
+    );
   }
 
   /** Moves the expiry later, within the session's maxTtlSeconds; answers the new expiry. */

@@ -3,8 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import { SessionNotBoundError, waitUntilBound as waitForBinding } from '../../src/client/bindWait.ts';
 import { SessionCloseTimeoutError, waitUntilClosed } from '../../src/client/closeWait.ts';
 import { SessionClient } from '../../src/client/sessions.ts';
+import { NppBindId, NppSessionStatus, NppVirtualNum } from '../../src/contract/searchAttributes.ts';
 import {
   callRecordingSignal,
   closeSessionUpdate,
@@ -13,7 +15,8 @@ import {
   sessionWorkflowId,
 } from '../../src/contract/session.ts';
 import { test } from '../helpers/fixtures.ts';
-import { answeredCallEvents, deliver, phone, simBindings, waitUntilBound } from '../helpers/session.ts';
+import { answeredCallEvents, deliver, phone, simBindings, startNppStack, waitUntilBound } from '../helpers/session.ts';
+import { withWorker } from '../helpers/temporal.ts';
 
 describe('SessionClient.startSession', () => {
   test('shows a masked summary and returns the same run for the same key, running or finished', async ({
@@ -92,6 +95,98 @@ describe('SessionClient.addReference / releaseReference', () => {
   });
 });
 
+describe('SessionClient.waitUntilBound', () => {
+  test('answers the binding the session holds, once bound', async ({ npp, worker: { client, taskQueue } }) => {
+    const sessions = new SessionClient({ client, taskQueue });
+    const sessionKey = `app-${randomUUID()}`;
+    await sessions.startSession({ sessionKey, mode: 'AXB', src: phone(), dst: phone(), drainSeconds: 0 });
+    const binding = await sessions.waitUntilBound(sessionKey);
+    const state = await sessions.getSession(sessionKey);
+    expect(binding).toEqual({ bindId: state.bindId, virtualNum: state.virtualNum });
+    expect((await simBindings(npp.sim)).map((b) => b.BindId)).toContain(binding.bindId);
+    await sessions.closeSession(sessionKey, { wait: true });
+  });
+
+  test('throws SessionNotBoundError, with the status, when the bind failed', async () => {
+    const small = await startNppStack({ pool: 1 });
+    try {
+      await withWorker({ activities: small.activities }, async ({ client, taskQueue }) => {
+        const sessions = new SessionClient({ client, taskQueue });
+        // One number serves each party once: a second pair with the same A finds none.
+        const shared = phone();
+        const keys = [`app-${randomUUID()}`, `app-${randomUUID()}`];
+        for (const sessionKey of keys) {
+          await sessions.startSession({ sessionKey, mode: 'AXB', src: shared, dst: phone(), drainSeconds: 0 });
+        }
+        await sessions.waitUntilBound(keys[0] as string);
+        const refused = sessions.waitUntilBound(keys[1] as string);
+        await expect(refused).rejects.toBeInstanceOf(SessionNotBoundError);
+        await expect(refused).rejects.toMatchObject({
+          sessionStatus: 'failed',
+          message: expect.stringMatching(/ended without a virtual number \(failed\)/),
+        });
+        await sessions.closeSession(keys[0] as string, { wait: true });
+      });
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('waitUntilBound (the polling)', () => {
+  const described = (status: string, attributes: { bindId?: string; virtualNum?: string; sessionStatus?: string }) => ({
+    status: { name: status },
+    typedSearchAttributes: {
+      get: (key: unknown) =>
+        key === NppBindId
+          ? attributes.bindId
+          : key === NppVirtualNum
+            ? attributes.virtualNum
+            : key === NppSessionStatus
+              ? attributes.sessionStatus
+              : undefined,
+    },
+  });
+
+  it('describes the run until its search attributes carry the binding', async () => {
+    const answers = [
+      described('RUNNING', { sessionStatus: 'open' }),
+      described('RUNNING', { sessionStatus: 'open' }),
+      described('RUNNING', { sessionStatus: 'open', bindId: 'b-1', virtualNum: '008617000000001' }),
+    ];
+    let reads = 0;
+    const describe = async () => answers[reads++] as never;
+    expect(await waitForBinding('k', describe, 10_000)).toEqual({ bindId: 'b-1', virtualNum: '008617000000001' });
+    expect(reads).toBe(3);
+  });
+
+  it('stops at a session that failed, closed or ended without a number', async () => {
+    for (const [status, sessionStatus] of [
+      ['RUNNING', 'failed'],
+      ['RUNNING', 'closed'],
+      ['FAILED', 'failed'],
+      ['TERMINATED', 'open'],
+    ] as const) {
+      const describe = async () => described(status, { sessionStatus }) as never;
+      await expect(waitForBinding('k', describe, 10_000)).rejects.toMatchObject({
+        name: 'SessionNotBoundError',
+        sessionStatus,
+      });
+    }
+  });
+
+  it('gives up after the timeout while the session is still binding', async () => {
+    const started = Date.now();
+    const describe = async () => described('RUNNING', { sessionStatus: 'open' }) as never;
+    await expect(waitForBinding('k', describe, 400)).rejects.toMatchObject({
+      name: 'SessionNotBoundError',
+      sessionStatus: 'open',
+      message: 'session k has not bound a virtual number after 0 s; it goes on trying',
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+  });
+});
+
 describe('SessionClient.closeSession', () => {
   /**
    * A bound, recorded session with one answered call whose recording has not come: closing waits
@@ -155,6 +250,24 @@ describe('SessionClient.closeSession', () => {
     expect(state.missingRecordings).toBeUndefined();
     expect(await simBindings(npp.sim)).toEqual([]);
   });
+
+  test('with wait and a short timeout, gives up while the session still waits, and the session goes on', async ({
+    npp,
+    worker: { client, taskQueue },
+  }) => {
+    const { sessions, sessionKey, recordingArrives } = await sessionAwaitingRecording(client, taskQueue);
+    const started = Date.now();
+    await expect(sessions.closeSession(sessionKey, { wait: true, timeoutMs: 1_500 })).rejects.toMatchObject({
+      name: 'SessionCloseTimeoutError',
+      state: { status: 'closing' },
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await simBindings(npp.sim)).toHaveLength(1);
+
+    await recordingArrives();
+    await expect.poll(() => sessions.getSession(sessionKey).then((state) => state.status)).toBe('closed');
+    expect(await simBindings(npp.sim)).toEqual([]);
+  });
 });
 
 describe('waitUntilClosed', () => {
@@ -172,23 +285,43 @@ describe('waitUntilClosed', () => {
     ...(status === 'closing' ? { closingAt: '2025-01-01T01:00:00.000Z' } : {}),
   });
 
-  it('answers a closed or failed state at once, without reading', async () => {
-    const read = () => Promise.reject(new Error('not to be read'));
-    expect((await waitUntilClosed(state('closed'), read, 0)).status).toBe('closed');
-    expect((await waitUntilClosed(state('failed'), read, 0)).status).toBe('failed');
+  const notToBeRead = () => Promise.reject(new Error('not to be read'));
+
+  it("answers the close update's answer, without reading the session", async () => {
+    const answer = async () => state('closed');
+    expect(await waitUntilClosed(answer, notToBeRead, 10_000)).toMatchObject({ status: 'closed' });
   });
 
-  it('reads a closing session until it is closed', async () => {
-    const answers = [state('closing'), state('closing'), state('closed')];
+  it('reads the session once when its run ended without answering, and answers a final state', async () => {
+    const ended = new Error('workflow execution already completed');
     let reads = 0;
-    const read = async () => answers[reads++] as SessionState;
-    expect(await waitUntilClosed(state('closing'), read, 10_000)).toMatchObject({ status: 'closed' });
-    expect(reads).toBe(3);
+    const read = async () => {
+      reads++;
+      return state('failed');
+    };
+    expect(await waitUntilClosed(() => Promise.reject(ended), read, 10_000)).toMatchObject({ status: 'failed' });
+    expect(reads).toBe(1);
+    // Still closing after all: the update's error is the answer.
+    await expect(
+      waitUntilClosed(
+        () => Promise.reject(ended),
+        async () => state('closing'),
+        10_000,
+      ),
+    ).rejects.toBe(ended);
   });
 
-  it('gives up after the timeout, naming the session and where it stands', async () => {
+  it('gives up after the timeout, stops waiting for the answer, and names the session and where it stands', async () => {
     const started = Date.now();
-    const waited = waitUntilClosed(state('closing'), async () => state('closing'), 600);
+    let aborted = false;
+    const answer = (signal: AbortSignal) =>
+      new Promise<SessionState>((_, reject) =>
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          reject(new Error('cancelled'));
+        }),
+      );
+    const waited = waitUntilClosed(answer, async () => state('closing'), 600);
     await expect(waited).rejects.toBeInstanceOf(SessionCloseTimeoutError);
     await expect(waited).rejects.toMatchObject({
       name: 'SessionCloseTimeoutError',
@@ -197,6 +330,7 @@ describe('waitUntilClosed', () => {
         /^session k is still closing \(closing since 2025-01-01T01:00:00\.000Z\) after waiting 1 s/,
       ),
     });
+    expect(aborted).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(590);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
