@@ -1,5 +1,6 @@
 // `npp-temporal session start|show|close|extend|add-ref|release-ref|list`
 import { parseArgs } from 'node:util';
+import { DEFAULT_BIND_WAIT_MS } from '../client/bindWait.ts';
 import { DEFAULT_CLOSE_WAIT_MS } from '../client/closeWait.ts';
 import type { ConnectedApp } from '../client/connect.ts';
 import { SESSION_STATUSES, type SessionInput, type SessionStatus } from '../contract/session.ts';
@@ -11,7 +12,7 @@ export const SESSION_USAGE = `Usage:
                              [--record] [--ttl <seconds>] [--max-ttl <seconds>] [--accredit <0086…,…>]
                              [--ttl-mode fixed|sliding] [--recording-wait <seconds>]
                              [--assign <0086…>] [--city <city id>] [--status-flag <n>] [--biz-app-id <id>]
-                             [--notify-url <http(s) URL>]
+                             [--notify-url <http(s) URL>] [--wait]
   npp-temporal session show <key>
   npp-temporal session close <key> [--wait]
   npp-temporal session extend <key> --seconds <n>
@@ -19,6 +20,8 @@ export const SESSION_USAGE = `Usage:
   npp-temporal session release-ref <key>    (gives one back; at none the session closes, refnum-zero)
   npp-temporal session list [--status ${SESSION_STATUSES.join('|')}] [--limit <n>]
 
+  start answers once the session started; --wait answers once its number is bound, with the number
+  (at most ${DEFAULT_BIND_WAIT_MS / 1000} s).
   close answers at once (status closing while the session waits for its calls and recordings);
   --wait answers once it is closed and its number released (at most ${DEFAULT_CLOSE_WAIT_MS / 60_000} minutes).`;
 
@@ -32,11 +35,14 @@ export async function sessionCommand(args: string[], connect: () => Promise<Conn
       const input = sessionInput(values);
       return withApp(connect, async (app) => {
         const started = await app.sessions.startSession(input);
-        printResult(output, started, () =>
+        const binding = values.wait === true ? await app.sessions.waitUntilBound(started.sessionKey) : undefined;
+        printResult(output, { ...started, ...binding }, () =>
           fields([
             ['session', started.sessionKey],
             ['workflow', started.workflowId],
             ['run', started.runId],
+            ['bind id', binding?.bindId],
+            ['virtual number', binding?.virtualNum],
             ['next', `npp-temporal session show ${started.sessionKey}`],
           ]),
         );

@@ -10,6 +10,9 @@ export interface SessionBinding {
   virtualNum: string;
 }
 
+/** Default bound of the wait: a bind retried through a few slow or failed NPP answers. */
+export const DEFAULT_BIND_WAIT_MS = 60_000;
+
 const FIRST_POLL_MS = 50;
 const MAX_POLL_MS = 1_000;
 

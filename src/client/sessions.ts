@@ -26,11 +26,8 @@ import {
 import { maskPhone } from '../phone.ts';
 import type { maskedCallSession } from '../workflows/maskedCallSession.ts';
 import { resolveSessionInput } from '../workflows/sessionInput.ts';
-import { type SessionBinding, waitUntilBound } from './bindWait.ts';
+import { DEFAULT_BIND_WAIT_MS, type SessionBinding, waitUntilBound } from './bindWait.ts';
 import { DEFAULT_CLOSE_WAIT_MS, waitUntilClosed } from './closeWait.ts';
-
-/** Default bound of waitUntilBound: a bind retried through a few slow or failed NPP answers. */
-const DEFAULT_BIND_WAIT_MS = 60_000;
 
 export interface AppClientOptions {
   client: Client;

@@ -132,20 +132,19 @@ describe('npp-temporal CLI against the embedded default', () => {
       '--record',
       '--recording-wait',
       '30',
+      '--wait',
       '--json',
     );
     expect(started.stderr).toBe('');
-    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    // --wait: the answer carries the binding.
+    const { runId, bindId, virtualNum } = JSON.parse(started.stdout) as Record<string, string>;
     // Starting the same key again finds the running session instead of failing.
     const again = await cli('session', 'start', '--key', key, '--src', src, '--dst', dst, '--json');
     expect(JSON.parse(again.stdout).runId).toBe(runId);
 
-    let state: SessionState | undefined;
-    for (let attempt = 0; attempt < 50 && !state?.virtualNum; attempt++) {
-      state = JSON.parse((await cli('session', 'show', key, '--json')).stdout) as SessionState;
-      if (!state.virtualNum) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(state?.virtualNum).toBeTruthy();
+    let state = JSON.parse((await cli('session', 'show', key, '--json')).stdout) as SessionState;
+    expect({ bindId, virtualNum }).toEqual({ bindId: state.bindId, virtualNum: state.virtualNum });
+    expect(virtualNum).toBeTruthy();
 
     const callA = await cli('sim', 'call', '--session', key, '--from', 'A', '--duration', '31');
     expect(callA.code).toBe(0);

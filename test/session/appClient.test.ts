@@ -115,10 +115,11 @@ describe('SessionClient.waitUntilBound', () => {
         // One number serves each party once: a second pair with the same A finds none.
         const shared = phone();
         const keys = [`app-${randomUUID()}`, `app-${randomUUID()}`];
+        // One after the other: the first takes the number before the second asks.
         for (const sessionKey of keys) {
           await sessions.startSession({ sessionKey, mode: 'AXB', src: shared, dst: phone(), drainSeconds: 0 });
+          if (sessionKey === keys[0]) await sessions.waitUntilBound(sessionKey);
         }
-        await sessions.waitUntilBound(keys[0] as string);
         const refused = sessions.waitUntilBound(keys[1] as string);
         await expect(refused).rejects.toBeInstanceOf(SessionNotBoundError);
         await expect(refused).rejects.toMatchObject({
