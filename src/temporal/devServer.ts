@@ -4,7 +4,7 @@ import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NPP_SEARCH_ATTRIBUTES } from '../contract/searchAttributes.ts';
 import { loadTemporalConfig } from './connection.ts';
-import { type CliLog, resolveTemporalCli } from './temporalCli.ts';
+import { type CliLog, defaultLog, resolveTemporalCli } from './temporalCli.ts';
 
 /** A Temporal server the product, the tests or the benchmarks can talk to. */
 export interface TemporalServer {
@@ -71,7 +71,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       // The SDK gives the server a fixed 5 s to answer and kills it after; on a loaded machine a
       // healthy server can miss that, so it gets another start (the next one finds its files cached).
       if (attempt >= START_ATTEMPTS || !STARTUP_TIMEOUT.test(String((error as Error).message))) throw error;
-      (options.log ?? warn)(
+      (options.log ?? defaultLog)(
         `dev server did not answer in time (attempt ${attempt} of ${START_ATTEMPTS}); starting it again`,
       );
     }
@@ -79,7 +79,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
 }
 
 const START_ATTEMPTS = 2;
-const warn: CliLog = (message) => process.stderr.write(`[temporal-cli] ${message}\n`);
 const STARTUP_TIMEOUT = /did not start within/;
 
 async function startDevServerOnce(

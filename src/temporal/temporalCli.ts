@@ -11,7 +11,8 @@ const GO_PACKAGE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSIO
 export type TemporalCliExecutable = { type: 'existing-path'; path: string } | { type: 'cached-download' };
 
 export type CliLog = (message: string) => void;
-const defaultLog: CliLog = (message) => process.stderr.write(`[temporal-cli] ${message}\n`);
+/** Where the CLI's messages go unless a caller says otherwise: stderr, tagged. */
+export const defaultLog: CliLog = (message) => process.stderr.write(`[temporal-cli] ${message}\n`);
 
 const binaryName = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
 

@@ -114,19 +114,20 @@ describe('SessionClient.waitUntilBound', () => {
         const sessions = new SessionClient({ client, taskQueue });
         // One number serves each party once: a second pair with the same A finds none.
         const shared = phone();
-        const keys = [`app-${randomUUID()}`, `app-${randomUUID()}`];
+        const [holder, starved] = [`app-${randomUUID()}`, `app-${randomUUID()}`];
+        const start = (sessionKey: string) =>
+          sessions.startSession({ sessionKey, mode: 'AXB', src: shared, dst: phone(), drainSeconds: 0 });
         // One after the other: the first takes the number before the second asks.
-        for (const sessionKey of keys) {
-          await sessions.startSession({ sessionKey, mode: 'AXB', src: shared, dst: phone(), drainSeconds: 0 });
-          if (sessionKey === keys[0]) await sessions.waitUntilBound(sessionKey);
-        }
-        const refused = sessions.waitUntilBound(keys[1] as string);
+        await start(holder);
+        await sessions.waitUntilBound(holder);
+        await start(starved);
+        const refused = sessions.waitUntilBound(starved);
         await expect(refused).rejects.toBeInstanceOf(SessionNotBoundError);
         await expect(refused).rejects.toMatchObject({
           sessionStatus: 'failed',
           message: expect.stringMatching(/ended without a virtual number \(failed\)/),
         });
-        await sessions.closeSession(keys[0] as string, { wait: true });
+        await sessions.closeSession(holder, { wait: true });
       });
     } finally {
       await small.close();
